@@ -1,0 +1,55 @@
+package mockserver
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/flashback/revoke-contract/spec"
+)
+
+// SessionMode says how the mock treats bearer tokens.
+type SessionMode string
+
+const (
+	// SessionsOff accepts any well-formed bearer token and never revokes.
+	SessionsOff SessionMode = "off"
+	// SessionsLazy turns an unseen well-formed token into a session on first
+	// use; its user is the JWT's userId/sub claim, or the token itself.
+	SessionsLazy SessionMode = "lazy"
+	// SessionsIssued accepts only tokens minted by the control API or seeded.
+	SessionsIssued SessionMode = "issued"
+)
+
+// Options configure a mock. The zero value serves the embedded spec with
+// lazy sessions, CORS open to every origin and no request log.
+type Options struct {
+	Spec         *spec.Spec   // nil: the embedded spec
+	Sessions     SessionMode  // "": SessionsLazy
+	CORSOrigins  []string     // empty: every origin, echoed back
+	Logger       *slog.Logger // nil: no request log
+	Realm        string       // "": "flashback"
+	MaxBodyBytes int64        // 0: 1 MiB
+	// Seed lists sessions present at start and again after every reset.
+	Seed []SeedSession
+}
+
+// SeedSession is a session that exists before any request.
+type SeedSession struct {
+	User  string `json:"user"`
+	Token string `json:"token"`
+}
+
+// NewHTTPServer wraps h in an http.Server hardened like a production one:
+// header, read, write and idle timeouts and a header size limit.
+func NewHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}

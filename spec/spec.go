@@ -1,0 +1,188 @@
+// Package spec holds the OpenAPI contract of POST /sessions/revoke-all and
+// loads it, or a user's copy, with both kin-openapi and libopenapi, so that a
+// document only one of them understands is refused at start-up.
+package spec
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
+	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+)
+
+// OpenAPI is the embedded contract (spec/openapi.yaml).
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
+// EmbeddedName is how the embedded document is named in messages.
+const EmbeddedName = "spec/openapi.yaml (embedded)"
+
+// Spec is one loaded, validated OpenAPI document, held in both libraries'
+// models. It is read-only after Load and safe for concurrent use.
+type Spec struct {
+	Source string
+	Raw    []byte
+	Kin    *openapi3.T
+	Lib    libopenapi.Document
+	Model  *v3.Document
+}
+
+// Problem is one defect found in a document, located as precisely as the
+// library that found it allows.
+type Problem struct {
+	Line, Column int    // 0 when unknown
+	Field        string // dotted or JSON-pointer path, when known
+	Message      string
+	Checker      string // "yaml", "kin-openapi" or "libopenapi"
+}
+
+func (p Problem) String() string {
+	var b strings.Builder
+	if p.Line > 0 {
+		fmt.Fprintf(&b, "line %d", p.Line)
+		if p.Column > 0 {
+			fmt.Fprintf(&b, ", column %d", p.Column)
+		}
+		b.WriteString(": ")
+	}
+	if p.Field != "" {
+		fmt.Fprintf(&b, "%s: ", p.Field)
+	}
+	b.WriteString(p.Message)
+	fmt.Fprintf(&b, " (%s)", p.Checker)
+	return b.String()
+}
+
+// LoadError says why a document was refused; it lists every problem found.
+type LoadError struct {
+	Source   string
+	Problems []Problem
+}
+
+func (e *LoadError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid OpenAPI document %s:", e.Source)
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+var (
+	embeddedOnce sync.Once
+	embedded     *Spec
+	embeddedErr  error
+)
+
+// Embedded returns the embedded contract, loaded once per process.
+func Embedded() (*Spec, error) {
+	embeddedOnce.Do(func() { embedded, embeddedErr = Load(EmbeddedName, OpenAPI) })
+	return embedded, embeddedErr
+}
+
+// LoadFile reads and loads the document at path.
+func LoadFile(path string) (*Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading OpenAPI document: %w", err)
+	}
+	return Load(path, data)
+}
+
+// Load parses and validates data with both libraries. A document is accepted
+// only when kin-openapi, libopenapi and libopenapi-validator all accept it.
+func Load(source string, data []byte) (*Spec, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &LoadError{Source: source, Problems: []Problem{{Message: "the file is empty", Checker: "yaml"}}}
+	}
+	s := &Spec{Source: source, Raw: data}
+	var problems []Problem
+
+	loader := openapi3.NewLoader()
+	loader.IsExternalRefsAllowed = false
+	kin, err := loader.LoadFromData(data)
+	if err != nil {
+		problems = append(problems, kinProblem(err, data))
+	} else if !strings.HasPrefix(kin.OpenAPI, "3.0") {
+		problems = append(problems, Problem{Field: "openapi", Message: fmt.Sprintf("version %q is not supported: the mock and the suite read OpenAPI 3.0.x", kin.OpenAPI), Checker: "kin-openapi"})
+	} else if err := kin.Validate(context.Background(), openapi3.EnableExamplesValidation()); err != nil {
+		problems = append(problems, kinProblem(err, data))
+	}
+	s.Kin = kin
+
+	lib, err := libopenapi.NewDocument(data)
+	if err != nil {
+		problems = append(problems, Problem{Message: err.Error(), Checker: "libopenapi"})
+		return nil, &LoadError{Source: source, Problems: problems}
+	}
+	model, err := lib.BuildV3Model()
+	if err != nil || model == nil {
+		msg := "cannot build an OpenAPI 3 model"
+		if err != nil {
+			msg = err.Error()
+		}
+		problems = append(problems, Problem{Message: msg, Checker: "libopenapi"})
+		return nil, &LoadError{Source: source, Problems: problems}
+	}
+	s.Lib, s.Model = lib, &model.Model
+
+	v, errs := validator.NewValidator(lib)
+	for _, e := range errs {
+		problems = append(problems, Problem{Message: e.Error(), Checker: "libopenapi-validator"})
+	}
+	if v != nil {
+		if ok, verrs := v.ValidateDocument(); !ok {
+			for _, ve := range verrs {
+				if len(ve.SchemaValidationErrors) == 0 {
+					problems = append(problems, Problem{Line: ve.SpecLine, Column: ve.SpecCol, Message: ve.Reason, Checker: "libopenapi-validator"})
+				}
+				for _, f := range ve.SchemaValidationErrors {
+					if f.Reason == "missing property '$ref'" {
+						continue // noise from the schema's "object or $ref" alternative
+					}
+					problems = append(problems, Problem{Line: f.Line, Column: f.Column, Field: f.FieldPath, Message: f.Reason, Checker: "libopenapi-validator"})
+				}
+			}
+		}
+	}
+	if len(problems) > 0 {
+		sort.SliceStable(problems, func(i, j int) bool {
+			return problems[i].Line != 0 && (problems[j].Line == 0 || problems[i].Line < problems[j].Line)
+		})
+		return nil, &LoadError{Source: source, Problems: problems}
+	}
+	return s, nil
+}
+
+var lineRE = regexp.MustCompile(`line (\d+)`)
+
+// kinProblem turns a kin-openapi error into a Problem. kin-openapi reports
+// YAML syntax errors with a line and semantic errors with a field path but no
+// line; for the latter we look the path's last key up in the document.
+func kinProblem(err error, data []byte) Problem {
+	p := Problem{Message: err.Error(), Checker: "kin-openapi"}
+	if m := lineRE.FindStringSubmatch(p.Message); m != nil {
+		p.Line, _ = strconv.Atoi(m[1])
+		p.Checker = "yaml"
+		return p
+	}
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		p.Field = "/" + strings.Join(se.JSONPointer(), "/")
+	}
+	return p
+}
