@@ -1,0 +1,336 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/pb33f/go-yaml"
+	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+)
+
+// operation is everything the mock needs to answer one method of one path,
+// compiled once at start-up so the request path only looks things up.
+type operation struct {
+	kin      *openapi3.Operation
+	method   string
+	path     string
+	security []requirement
+	answers  []*answer // by status code, ascending; "default" last
+	first2xx *answer   // what an unadorned request gets
+	revokes  bool      // a 2xx answer revokes every session of the caller
+}
+
+// answer is one documented response with its example bodies.
+type answer struct {
+	code        string // as written in the spec: "200", "default"
+	status      int
+	contentType string
+	examples    []example // in document order; never empty
+	headers     map[string]string
+}
+
+type example struct {
+	name string // "" for a media type's single `example` or a generated body
+	body []byte
+}
+
+func (a *answer) example(name string) (example, bool) {
+	for _, e := range a.examples {
+		if e.name == name {
+			return e, true
+		}
+	}
+	return example{}, false
+}
+
+// exampleNames lists an answer's named examples for error messages.
+func (a *answer) exampleNames() []string {
+	var names []string
+	for _, e := range a.examples {
+		if e.name != "" {
+			names = append(names, e.name)
+		}
+	}
+	return names
+}
+
+func (op *operation) answer(code string) *answer {
+	for _, a := range op.answers {
+		if a.code == code || strconv.Itoa(a.status) == code {
+			return a
+		}
+	}
+	return nil
+}
+
+func (op *operation) codes() []string {
+	out := make([]string, len(op.answers))
+	for i, a := range op.answers {
+		out[i] = a.code
+	}
+	return out
+}
+
+// compileAnswers reads an operation's responses from libopenapi's model,
+// which keeps the document's order of examples (the first is the default),
+// and falls back to a body generated from the schema (kin-openapi's model)
+// when a response documents no example.
+func compileAnswers(lib *v3.Operation, kin *openapi3.Operation) ([]*answer, error) {
+	var out []*answer
+	if lib == nil || lib.Responses == nil {
+		return nil, nil
+	}
+	add := func(code string, r *v3.Response) error {
+		a := &answer{code: code, status: statusOf(code), headers: map[string]string{}}
+		if r.Headers != nil {
+			for name, h := range r.Headers.FromOldest() {
+				if h != nil && h.Example != nil && !strings.EqualFold(name, "WWW-Authenticate") {
+					if v, err := nodeJSON(h.Example); err == nil {
+						var s string
+						if json.Unmarshal(v, &s) != nil {
+							s = string(v)
+						}
+						a.headers[name] = s
+					}
+				}
+			}
+		}
+		if r.Content != nil {
+			for ct, mt := range r.Content.FromOldest() {
+				a.contentType = ct
+				if mt.Examples != nil {
+					for name, ex := range mt.Examples.FromOldest() {
+						if ex == nil || ex.Value == nil {
+							continue
+						}
+						body, err := nodeJSON(ex.Value)
+						if err != nil {
+							return fmt.Errorf("response %s, example %q: %w", code, name, err)
+						}
+						a.examples = append(a.examples, example{name: name, body: body})
+					}
+				}
+				if mt.Example != nil {
+					body, err := nodeJSON(mt.Example)
+					if err != nil {
+						return fmt.Errorf("response %s, example: %w", code, err)
+					}
+					a.examples = append(a.examples, example{body: body})
+				}
+				if len(a.examples) == 0 {
+					body, err := json.Marshal(generate(kinSchema(kin, code, ct), 0))
+					if err != nil {
+						return fmt.Errorf("response %s: generating a body: %w", code, err)
+					}
+					a.examples = append(a.examples, example{body: body})
+				}
+				break // the first media type is the one the mock speaks
+			}
+		}
+		if len(a.examples) == 0 {
+			a.examples = []example{{}} // a response without content
+		}
+		out = append(out, a)
+		return nil
+	}
+	if lib.Responses.Codes != nil {
+		for code, r := range lib.Responses.Codes.FromOldest() {
+			if err := add(code, r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if lib.Responses.Default != nil {
+		if err := add("default", lib.Responses.Default); err != nil {
+			return nil, err
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].status < out[j].status })
+	return out, nil
+}
+
+// statusOf maps "200" to 200, "2XX" to 200 and "default" to 500 (a default
+// response stands for errors; Prefer: code=default selects it explicitly).
+func statusOf(code string) int {
+	if n, err := strconv.Atoi(code); err == nil {
+		return n
+	}
+	if len(code) == 3 && strings.EqualFold(code[1:], "XX") && code[0] >= '1' && code[0] <= '5' {
+		return int(code[0]-'0') * 100
+	}
+	return 999 // "default": sorts last; written as 500
+}
+
+func kinSchema(op *openapi3.Operation, code, ct string) *openapi3.Schema {
+	if op == nil || op.Responses == nil {
+		return nil
+	}
+	r := op.Responses.Value(code)
+	if code == "default" {
+		r = op.Responses.Default()
+	}
+	if r == nil || r.Value == nil {
+		return nil
+	}
+	mt := r.Value.Content.Get(ct)
+	if mt == nil || mt.Schema == nil {
+		return nil
+	}
+	return mt.Schema.Value
+}
+
+// generate makes a value that satisfies a simple schema, for responses that
+// document no example.
+func generate(s *openapi3.Schema, depth int) any {
+	if s == nil || depth > 8 {
+		return nil
+	}
+	if s.Example != nil {
+		return s.Example
+	}
+	if s.Default != nil {
+		return s.Default
+	}
+	if len(s.Enum) > 0 {
+		return s.Enum[0]
+	}
+	for _, group := range []openapi3.SchemaRefs{s.AllOf, s.OneOf, s.AnyOf} {
+		if len(group) > 0 && group[0].Value != nil {
+			return generate(group[0].Value, depth+1)
+		}
+	}
+	switch {
+	case s.Type.Is("boolean"):
+		return true
+	case s.Type.Is("integer"):
+		if s.Min != nil {
+			return int64(math.Ceil(*s.Min))
+		}
+		return 0
+	case s.Type.Is("number"):
+		if s.Min != nil {
+			return *s.Min
+		}
+		return 0
+	case s.Type.Is("string"):
+		return strings.Repeat("x", int(max(s.MinLength, 1)))
+	case s.Type.Is("array"):
+		if s.Items == nil {
+			return []any{}
+		}
+		return []any{generate(s.Items.Value, depth+1)}
+	default:
+		obj := map[string]any{}
+		for name, p := range s.Properties {
+			if p != nil {
+				obj[name] = generate(p.Value, depth+1)
+			}
+		}
+		return obj
+	}
+}
+
+// nodeJSON renders a YAML node as compact JSON, keeping the order of keys
+// as the document wrote them.
+func nodeJSON(n *yaml.Node) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := writeNode(&buf, n, 0); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func writeNode(buf *bytes.Buffer, n *yaml.Node, depth int) error {
+	if depth > 64 {
+		return fmt.Errorf("example nested too deeply")
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			buf.WriteString("null")
+			return nil
+		}
+		return writeNode(buf, n.Content[0], depth+1)
+	case yaml.AliasNode:
+		return writeNode(buf, n.Alias, depth+1)
+	case yaml.MappingNode:
+		buf.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			k, _ := json.Marshal(n.Content[i].Value)
+			buf.Write(k)
+			buf.WriteByte(':')
+			if err := writeNode(buf, n.Content[i+1], depth+1); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte('}')
+	case yaml.SequenceNode:
+		buf.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := writeNode(buf, c, depth+1); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+	case yaml.ScalarNode:
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return err
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
+	default:
+		return fmt.Errorf("unsupported YAML node kind %v", n.Kind)
+	}
+	return nil
+}
+
+// preferences are the parts of an RFC 7240 Prefer header the mock honours.
+type preferences struct {
+	code, example string
+}
+
+// parsePrefer reads every Prefer header. Unknown preferences are ignored, as
+// RFC 7240 section 2 requires; a malformed code is reported.
+func parsePrefer(values []string) (preferences, error) {
+	var p preferences
+	for _, v := range values {
+		for _, item := range strings.Split(v, ",") {
+			pref, _, _ := strings.Cut(item, ";") // parameters are not used
+			name, val, ok := strings.Cut(pref, "=")
+			name = strings.ToLower(strings.TrimSpace(name))
+			val = strings.TrimSpace(val)
+			if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
+				val = val[1 : len(val)-1]
+			}
+			switch name {
+			case "code":
+				if !ok || val == "" {
+					return p, fmt.Errorf("Prefer: code needs a value, as in code=500")
+				}
+				p.code = val
+			case "example":
+				if !ok || val == "" {
+					return p, fmt.Errorf("Prefer: example needs a value, as in example=success")
+				}
+				p.example = val
+			}
+		}
+	}
+	return p, nil
+}

@@ -1,0 +1,49 @@
+// Command revoke-mock serves the Flashback sessions API mock.
+//
+//	revoke-mock [--host 127.0.0.1] [--port 4010] [--spec FILE] [--sessions off|lazy|issued]
+//	            [--cors-origins URL,...] [--log-format text|json]
+//	revoke-mock token --url http://127.0.0.1:4010 --user alice
+//
+// Every flag can also be set as REVOKE_MOCK_<FLAG> (for example
+// REVOKE_MOCK_CORS_ORIGINS); a flag on the command line wins.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var err error
+	if len(args) > 0 && args[0] == "token" {
+		err = runToken(ctx, args[1:], stdout)
+	} else {
+		err = runServe(ctx, args, stdout, stderr)
+	}
+	var usage usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &usage):
+		fmt.Fprintf(stderr, "revoke-mock: %v\n", err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "revoke-mock: %v\n", err)
+		return 1
+	}
+}
+
+// usageError is a mistake on the command line (exit status 2).
+type usageError struct{ error }

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flashback/revoke-contract/fixtures"
+	"github.com/flashback/revoke-contract/mockserver"
+	"github.com/flashback/revoke-contract/spec"
+)
+
+type serveConfig struct {
+	host, port, specPath, sessions, corsOrigins, logFormat string
+}
+
+// envDefault reads REVOKE_MOCK_<NAME> as a flag's default, so that a flag on
+// the command line wins over the environment.
+func envDefault(name, def string) string {
+	key := "REVOKE_MOCK_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
+	var c serveConfig
+	fs := flag.NewFlagSet("revoke-mock", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.host, "host", envDefault("host", "127.0.0.1"), "listen address")
+	fs.StringVar(&c.port, "port", envDefault("port", "4010"), "listen port")
+	fs.StringVar(&c.specPath, "spec", envDefault("spec", ""), "serve this OpenAPI file instead of the embedded spec/openapi.yaml")
+	fs.StringVar(&c.sessions, "sessions", envDefault("sessions", "lazy"), "off, lazy or issued")
+	fs.StringVar(&c.corsOrigins, "cors-origins", envDefault("cors-origins", ""), "comma-separated allowed origins (default: every origin, echoed)")
+	fs.StringVar(&c.logFormat, "log-format", envDefault("log-format", "text"), "text or json")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, usageError{errors.New("see the flags above")}
+		}
+		return c, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return c, usageError{fmt.Errorf("unexpected argument %q (the only subcommand is `token`)", fs.Arg(0))}
+	}
+	if n, err := strconv.Atoi(c.port); err != nil || n < 0 || n > 65535 {
+		return c, usageError{fmt.Errorf("--port %q: want a number from 0 to 65535", c.port)}
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return c, usageError{fmt.Errorf("--log-format %q: want text or json", c.logFormat)}
+	}
+	return c, nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parseServe(args, stderr)
+	if err != nil {
+		return err
+	}
+	sp, err := spec.Embedded()
+	if c.specPath != "" {
+		sp, err = spec.LoadFile(c.specPath)
+	}
+	if err != nil {
+		return err
+	}
+	var logger *slog.Logger
+	if c.logFormat == "json" {
+		logger = slog.New(slog.NewJSONHandler(stdout, nil))
+	} else {
+		logger = slog.New(slog.NewTextHandler(stdout, nil))
+	}
+	var origins []string
+	if c.corsOrigins != "" {
+		origins = strings.Split(c.corsOrigins, ",")
+	}
+	var seed []mockserver.SeedSession
+	for _, s := range fixtures.Sessions() {
+		seed = append(seed, mockserver.SeedSession{User: s.User, Token: s.Token})
+	}
+	mock, err := mockserver.New(mockserver.Options{
+		Spec:        sp,
+		Sessions:    mockserver.SessionMode(c.sessions),
+		CORSOrigins: origins,
+		Logger:      logger,
+		Seed:        seed,
+	})
+	var optErr *mockserver.OptionError
+	if errors.As(err, &optErr) {
+		return usageError{err}
+	}
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", net.JoinHostPort(c.host, c.port))
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w (is another mock or Prism already running? try --port)", net.JoinHostPort(c.host, c.port), err)
+	}
+	srv := mockserver.NewHTTPServer(ln.Addr().String(), mock)
+	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	cors := "every origin (echoed)"
+	if len(origins) > 0 {
+		cors = strings.Join(origins, ", ")
+	}
+	logger.Info("revoke-mock ready", "url", "http://"+ln.Addr().String(), "spec", sp.Source, "sessions", c.sessions, "cors", cors)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,118 @@
+package mockserver
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// exposedHeaders are the answer headers a page may read besides the
+// CORS-safelisted ones: the 401 challenge, the applied preference and Allow.
+const exposedHeaders = "WWW-Authenticate, Preference-Applied, Allow"
+
+// defaultAllowedHeaders answer a preflight that lists no headers.
+const defaultAllowedHeaders = "Authorization, Content-Type, Prefer"
+
+type corsPolicy struct {
+	any     bool
+	origins map[string]bool // normalised scheme://host[:port]
+}
+
+func newCORSPolicy(origins []string) (corsPolicy, error) {
+	p := corsPolicy{origins: map[string]bool{}}
+	for _, o := range origins {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if o == "*" {
+			p.any = true
+			continue
+		}
+		n, ok := normalizeOrigin(o)
+		if !ok {
+			return p, &OptionError{Option: "cors-origins", Value: o, Want: "an origin such as http://localhost:5173 (scheme, host and optional port; no path)"}
+		}
+		p.origins[n] = true
+	}
+	if len(p.origins) == 0 {
+		p.any = true
+	}
+	return p, nil
+}
+
+func normalizeOrigin(o string) (string, bool) {
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		return "", false
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), true
+}
+
+func (p corsPolicy) allows(origin string) bool {
+	if p.any {
+		return true
+	}
+	n, ok := normalizeOrigin(origin)
+	return ok && p.origins[n]
+}
+
+// applyCORS adds the CORS headers to every answer and answers preflights.
+// It reports whether it wrote the answer. The Origin is echoed rather than
+// "*" so that pages sending credentials work (Fetch: "*" is refused with
+// credentials).
+func (s *Server) applyCORS(w *recorder, r *http.Request) bool {
+	h := w.Header()
+	h["Vary"] = append(h["Vary"], "Origin")
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+	if !s.cors.allows(origin) {
+		if preflight {
+			w.decision = "cors.origin-refused"
+			writeProblem(w, Problem{Type: problemOriginNotAllowed, Title: "Origin not allowed", Status: http.StatusForbidden,
+				Detail: "this mock was started with --cors-origins, and the request's Origin is not in that list"})
+			return true
+		}
+		return false // answered, but without CORS headers: the browser hides it
+	}
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Credentials", "true")
+	if !preflight {
+		h.Set("Access-Control-Expose-Headers", exposedHeaders)
+		return false
+	}
+	h.Set("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
+	// The requested method is allowed whatever it is, so that a page sees the
+	// mock's real answer (a 405 with Allow, a 404) instead of a CORS error.
+	h.Set("Access-Control-Allow-Methods", r.Header.Get("Access-Control-Request-Method"))
+	allowed := defaultAllowedHeaders
+	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" && isTokenList(req) {
+		allowed = req
+	}
+	h.Set("Access-Control-Allow-Headers", allowed)
+	h.Set("Access-Control-Max-Age", "600")
+	w.decision = "cors.preflight"
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}
+
+// isTokenList reports whether s is a comma-separated list of RFC 9110
+// tokens, so that echoing it cannot inject anything into a header.
+func isTokenList(s string) bool {
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			return false
+		}
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+				return false
+			}
+		}
+	}
+	return true
+}

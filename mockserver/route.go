@@ -1,0 +1,101 @@
+package mockserver
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers"
+)
+
+// router matches request paths against the spec's path templates. It
+// ignores the spec's servers on purpose: the mock answers on whatever host
+// and port it listens on (kin-openapi's routers would insist on the
+// documented host).
+type router struct {
+	paths []*pathEntry
+}
+
+type pathEntry struct {
+	template string
+	segments []string // "{name}" marks a parameter
+	item     *openapi3.PathItem
+	ops      map[string]*operation // by upper-case method
+	allow    string                // "POST" or "GET, POST"
+}
+
+// match is a routing decision.
+type match struct {
+	entry  *pathEntry
+	op     *operation // nil when the path exists but not the method
+	params map[string]string
+}
+
+func newRouter(doc *openapi3.T, compile func(tmpl, method string, op *openapi3.Operation) (*operation, error)) (*router, error) {
+	rt := &router{}
+	for _, tmpl := range doc.Paths.InMatchingOrder() {
+		item := doc.Paths.Value(tmpl)
+		e := &pathEntry{template: tmpl, segments: strings.Split(strings.TrimPrefix(tmpl, "/"), "/"), item: item, ops: map[string]*operation{}}
+		var methods []string
+		for method, op := range item.Operations() {
+			m := strings.ToUpper(method)
+			compiled, err := compile(tmpl, m, op)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", m, tmpl, err)
+			}
+			e.ops[m] = compiled
+			methods = append(methods, m)
+		}
+		sort.Strings(methods)
+		e.allow = strings.Join(methods, ", ")
+		rt.paths = append(rt.paths, e)
+	}
+	return rt, nil
+}
+
+// find returns the entry for path, preferring literal segments over
+// parameters as OpenAPI requires (InMatchingOrder lists them that way).
+func (rt *router) find(method, path string) (match, bool) {
+	if !strings.HasPrefix(path, "/") {
+		return match{}, false
+	}
+	segs := strings.Split(path[1:], "/")
+	for _, e := range rt.paths {
+		params, ok := matchSegments(e.segments, segs)
+		if !ok {
+			continue
+		}
+		return match{entry: e, op: e.ops[method], params: params}, true
+	}
+	return match{}, false
+}
+
+func matchSegments(tmpl, segs []string) (map[string]string, bool) {
+	if len(tmpl) != len(segs) {
+		return nil, false
+	}
+	var params map[string]string
+	for i, t := range tmpl {
+		if len(t) > 2 && t[0] == '{' && t[len(t)-1] == '}' {
+			if segs[i] == "" {
+				return nil, false
+			}
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[t[1:len(t)-1]] = segs[i]
+			continue
+		}
+		if t != segs[i] {
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+// kinRoute is the openapi3filter view of a match.
+func (m match) kinRoute(doc *openapi3.T, r *http.Request) *routers.Route {
+	return &routers.Route{Spec: doc, Path: m.entry.template, PathItem: m.entry.item, Method: r.Method, Operation: m.op.kin}
+}
