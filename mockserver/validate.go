@@ -3,6 +3,7 @@ package mockserver
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -12,49 +13,105 @@ import (
 // fieldErrors turns kin-openapi's structured errors into what a user reads:
 // which field, what was expected, what came.
 func fieldErrors(err error) []FieldError {
+	return collect(err, FieldError{Field: "request"})
+}
+
+// collect walks kin-openapi's error tree; at carries what the outer levels
+// already know (the field, what its schema expects).
+func collect(err error, at FieldError) []FieldError {
 	var multi openapi3.MultiError
 	if errors.As(err, &multi) {
 		var out []FieldError
 		for _, e := range multi {
-			out = append(out, fieldErrors(e)...)
+			out = append(out, collect(e, at)...)
 		}
 		return out
 	}
 	var re *openapi3filter.RequestError
-	if !errors.As(err, &re) {
-		return []FieldError{{Field: "request", Message: err.Error()}}
+	if errors.As(err, &re) {
+		at.Field = "body"
+		if p := re.Parameter; p != nil {
+			at.Field = p.In + " parameter " + p.Name
+			if p.Schema != nil && p.Schema.Value != nil {
+				at.Expected = schemaType(p.Schema.Value)
+			}
+		}
+		if re.Err == nil {
+			at.Message = re.Reason
+			return []FieldError{at}
+		}
+		out := collect(re.Err, at)
+		if re.Reason != "" {
+			for i := range out {
+				out[i].Message = re.Reason + ": " + out[i].Message
+			}
+		}
+		return out
 	}
-	field := "body"
-	if re.Parameter != nil {
-		field = re.Parameter.In + " parameter " + re.Parameter.Name
-	}
-	fe := FieldError{Field: field, Message: re.Reason}
 	var se *openapi3.SchemaError
-	if errors.As(re.Err, &se) {
+	if errors.As(err, &se) {
+		if at.Field == "request" {
+			at.Field = "body" // kin-openapi reports body schema errors unwrapped
+		}
 		if ptr := se.JSONPointer(); len(ptr) > 0 {
-			fe.Field += " /" + strings.Join(ptr, "/")
+			at.Field += " /" + strings.Join(ptr, "/")
 		}
-		fe.Expected = describeSchema(se)
+		at.Expected = se.SchemaField
+		if se.Schema != nil {
+			at.Expected = strings.TrimSpace(se.SchemaField + " " + schemaConstraint(se.Schema, se.SchemaField))
+		}
 		if v, err := json.Marshal(se.Value); err == nil {
-			fe.Received = excerpt(string(v))
+			at.Received = excerpt(string(v))
 		}
-		fe.Message = se.Reason
-	} else if re.Err != nil && fe.Message == "" {
-		fe.Message = re.Err.Error()
-	} else if re.Err != nil {
-		fe.Message += ": " + re.Err.Error()
+		at.Message = se.Reason
+		return []FieldError{at}
 	}
-	return []FieldError{fe}
+	var pe *openapi3filter.ParseError
+	if errors.As(err, &pe) {
+		at.Received = excerpt(fmt.Sprint(pe.Value))
+		at.Message = pe.Error()
+		return []FieldError{at}
+	}
+	at.Message = err.Error()
+	return []FieldError{at}
 }
 
-func describeSchema(se *openapi3.SchemaError) string {
-	if se.Schema == nil {
-		return se.SchemaField
+func schemaType(s *openapi3.Schema) string {
+	if s.Type != nil && len(*s.Type) > 0 {
+		return strings.Join(*s.Type, " or ")
 	}
-	if t := se.Schema.Type; t != nil && len(*t) > 0 {
-		return se.SchemaField + " (" + strings.Join(*t, " or ") + ")"
+	return ""
+}
+
+// schemaConstraint renders the value of the keyword that failed, such as
+// minLength 2 or type string.
+func schemaConstraint(s *openapi3.Schema, keyword string) string {
+	switch keyword {
+	case "type":
+		return schemaType(s)
+	case "minLength":
+		return fmt.Sprint(s.MinLength)
+	case "maxLength":
+		if s.MaxLength != nil {
+			return fmt.Sprint(*s.MaxLength)
+		}
+	case "minimum":
+		if s.Min != nil {
+			return fmt.Sprint(*s.Min)
+		}
+	case "maximum":
+		if s.Max != nil {
+			return fmt.Sprint(*s.Max)
+		}
+	case "pattern":
+		return s.Pattern
+	case "enum":
+		b, _ := json.Marshal(s.Enum)
+		return string(b)
+	case "required":
+		return strings.Join(s.Required, ", ")
 	}
-	return se.SchemaField
+	return ""
 }
 
 func excerpt(s string) string {
