@@ -71,9 +71,13 @@ func TestCredentialsOnlyInTheAuthorizationHeader(t *testing.T) {
 	m := newMock(t, mockserver.Options{Sessions: mockserver.SessionsIssued})
 	tok := m.mint("alice")
 	for name, send := range map[string]func() result{
-		"query":  func() result { return m.do(http.MethodPost, revokeAll+"?access_token="+tok, nil, "") },
-		"form":   func() result { return m.do(http.MethodPost, revokeAll, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, "access_token="+tok) },
-		"cookie": func() result { return m.do(http.MethodPost, revokeAll, http.Header{"Cookie": {"access_token=" + tok}}, "") },
+		"query": func() result { return m.do(http.MethodPost, revokeAll+"?access_token="+tok, nil, "") },
+		"form": func() result {
+			return m.do(http.MethodPost, revokeAll, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, "access_token="+tok)
+		},
+		"cookie": func() result {
+			return m.do(http.MethodPost, revokeAll, http.Header{"Cookie": {"access_token=" + tok}}, "")
+		},
 	} {
 		if res := send(); res.status != http.StatusUnauthorized {
 			t.Errorf("token in the %s: %d, want 401", name, res.status)
