@@ -1,0 +1,176 @@
+package contract
+
+import (
+	"fmt"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+)
+
+// reject401 is the answer to missing or unknown credentials.
+const reject401 = "RFC 6750 §3: a request without valid credentials is answered 401"
+
+// reject400or401 is the answer to malformed credentials.
+const reject400or401 = "RFC 6750 §3.1: malformed credentials are answered 400 invalid_request or 401"
+
+func authRules() {
+	Context("without an Authorization header", func() {
+		rule("AUTH-001", "answers 401", func(c *check) {
+			c.expectStatus(c.send(post("no Authorization header")), reject401, 401)
+		})
+	})
+
+	Context("with credentials of another scheme", func() {
+		rule("AUTH-002", "rejects Basic credentials with 401 (or 400)", func(c *check) {
+			for _, r := range basicRequests() {
+				c.expectStatus(c.send(r), reject400or401, 401, 400)
+			}
+		})
+		rule("AUTH-003", "rejects the Token and Digest schemes and a bare token with 401 (or 400)", func(c *check) {
+			// With fresh tokens when they can be minted: a backend that ignores
+			// the scheme is caught only with a token it would accept.
+			for _, r := range otherSchemeRequests(c.freshOrRandom) {
+				c.expectStatus(c.send(r), reject400or401+"; only the Bearer scheme is documented", 401, 400)
+			}
+		})
+	})
+
+	Context("with an empty Bearer credential", func() {
+		rule("AUTH-004", "rejects it with 401 (or 400)", func(c *check) {
+			for _, r := range emptyBearerRequests() {
+				c.expectStatus(c.send(r), reject400or401, 401, 400)
+			}
+		})
+	})
+
+	Context("with a well-formed token that no session has", func() {
+		rule("AUTH-005", "answers 401 to a random token and to a forged unsigned JWT", func(c *check) {
+			for _, r := range unknownTokenRequests() {
+				c.expectStatus(c.send(r), "RFC 6750 §3.1 invalid_token: a well-formed token that is not valid is answered 401 (400 is for malformed requests)", 401)
+			}
+		})
+	})
+
+	Context("with a revoked token", func() {
+		rule("AUTH-006", "answers 401, every time", func(c *check) {
+			tok := c.fresh(Primary)
+			if !c.expectStatus(c.send(withBearer("fresh token: revoke-all", tok)), "a fresh token is valid", 200) {
+				return
+			}
+			for i := 1; i <= 3; i++ {
+				c.expectStatus(c.send(withBearer(fmt.Sprintf("revoked token, attempt %d of 3", i), tok)), "the token was revoked by the previous call", 401)
+			}
+		})
+	})
+
+	Context("after rejected requests", func() {
+		rule("AUTH-007", "still accepts the caller's valid token: rejected requests revoke nothing", func(c *check) {
+			valid := c.fresh(Primary)
+			same := func() string { return valid }
+			var bad []Request
+			bad = append(bad, post("no Authorization header"))
+			bad = append(bad, basicRequests()...)
+			bad = append(bad, otherSchemeRequests(same)...)
+			bad = append(bad, emptyBearerRequests()...)
+			bad = append(bad, unknownTokenRequests()...)
+			bad = append(bad, elsewhereRequests(same)...)
+			bad = append(bad, malformedRequests(same)...)
+			var accepted []*Exchange
+			for _, r := range bad {
+				if ex := c.send(r); ex.Answered() && ex.Status/100 == 2 {
+					accepted = append(accepted, ex)
+				}
+			}
+			final := c.send(withBearer("the same valid token, after the rejected requests", valid))
+			if c.expectStatus(final, fmt.Sprintf("%d requests with bad credentials were sent before; none may revoke anything", len(bad)), 200) {
+				return
+			}
+			for _, ex := range accepted {
+				c.violate(ex, "this request with bad credentials was accepted (%d) and may have spent the token", ex.Status)
+			}
+		})
+	})
+
+	Context("with a token outside the Authorization header", func() {
+		rule("AUTH-008", "ignores it and answers 401", func(c *check) {
+			for _, r := range elsewhereRequests(func() string { return c.fresh(Primary) }) {
+				c.expectStatus(c.send(r), "the spec's BearerAuth is the Authorization header; without it the request carries no credentials (RFC 6750 §3)", 401)
+			}
+		})
+	})
+
+	Context("with malformed credentials", func() {
+		rule("AUTH-009", "answers 400 or 401, never 2xx or 5xx", func(c *check) {
+			for _, r := range malformedRequests(c.freshOrRandom) {
+				c.expectStatus(c.send(r), reject400or401, 400, 401)
+			}
+		})
+	})
+
+	Context("with the scheme in another case", func() {
+		rule("AUTH-011", `accepts "bearer" and "BEARER" (200)`, func(c *check) {
+			for _, scheme := range []string{"bearer", "BEARER"} {
+				tok := c.fresh(Primary)
+				r := post(fmt.Sprintf("scheme written %q", scheme), auth(scheme+" "+tok))
+				r.Credentials, r.BearerToken = []string{tok}, true
+				c.expectStatus(c.send(r), "RFC 9110 §11.1: the auth-scheme is case-insensitive", 200)
+			}
+		})
+	})
+}
+
+// authCrossCutting: rules over every answer of the run.
+func authCrossCutting() {
+	rule("AUTH-010", `challenges every 401 with WWW-Authenticate: Bearer, and error="invalid_token" when a token was sent`, func(c *check) {
+		c.send(post("no Authorization header"))
+		c.send(withBearer("unknown random token", randomToken()))
+		n := 0
+		for _, ex := range env.recorder.All() {
+			if ex.Status != 401 {
+				continue
+			}
+			n++
+			values := ex.RespHeader.Values("WWW-Authenticate")
+			if len(values) == 0 {
+				c.violate(ex, "401 without a WWW-Authenticate header (RFC 9110 §15.5.2: a 401 MUST carry a challenge)")
+				continue
+			}
+			var bearer *Challenge
+			for _, ch := range ParseChallenges(values) {
+				if strings.EqualFold(ch.Scheme, "Bearer") {
+					bearer = &ch
+					break
+				}
+			}
+			switch {
+			case bearer == nil:
+				c.violate(ex, "WWW-Authenticate %q has no Bearer challenge (RFC 6750 §3)", strings.Join(values, ", "))
+			case ex.BearerToken && bearer.Params["error"] != "invalid_token":
+				c.violate(ex, `a Bearer token was sent and rejected, but the challenge %q lacks error="invalid_token" (RFC 6750 §3.1)`, strings.Join(values, ", "))
+			}
+		}
+		if n == 0 {
+			Skip("no 401 answer appeared in this run, not even to this rule's own requests: nothing to check")
+		}
+		fmt.Fprintf(GinkgoWriter, "checked %d answers with status 401\n", n)
+	})
+
+	rule("AUTH-012", "never repeats the credential it was sent, in any answer of the run", func(c *check) {
+		probe := "echoprobe" + randomToken()
+		c.send(withBearer("distinctive unknown token (echo probe)", probe))
+		all := env.recorder.All()
+		answered := 0
+		for _, ex := range all {
+			if ex.Status != 0 {
+				answered++
+			}
+			if len(ex.Echoes) > 0 {
+				c.violate(ex, "the answer repeats the credential that was sent, in: %s (RFC 6750 §5.3: tokens must not leak)", strings.Join(ex.Echoes, ", "))
+			}
+		}
+		if answered == 0 {
+			Skip("no request of this run was answered, not even this rule's own: nothing to check")
+		}
+		fmt.Fprintf(GinkgoWriter, "checked %d answers for echoed credentials\n", answered)
+	})
+}

@@ -1,0 +1,273 @@
+package contract
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+)
+
+// check is one running rule: it sends requests, collects violations and,
+// at the end, settles them by the rule's level (settle is the only place
+// that looks at levels).
+type check struct {
+	rule       Rule
+	ctx        SpecContext
+	violations []Violation
+}
+
+// rule declares the spec of one catalogue rule: text starts with [ID], the
+// labels come from the catalogue.
+func rule(id, text string, body func(c *check)) {
+	r, ok := RuleByID(id)
+	if !ok {
+		panic("contract: rule " + id + " is not in the catalogue")
+	}
+	It(fmt.Sprintf("[%s] %s", id, text), Label(r.Labels()...), Offset(1), func(ctx SpecContext) {
+		AddReportEntry("rule", r.ID+" "+string(r.Level), ReportEntryVisibilityNever)
+		c := &check{rule: r, ctx: ctx}
+		body(c)
+		c.settle()
+	})
+}
+
+func (c *check) settle() {
+	switch out := Decide(c.rule.Level, env.cfg.Strict, len(c.violations)); out {
+	case OutcomeFinding:
+		text := Render(c.rule, out, c.violations)
+		fmt.Fprint(GinkgoWriter, text)
+		AddReportEntry(FindingEntry, text)
+	case OutcomeFail:
+		Fail(Render(c.rule, out, c.violations))
+	}
+}
+
+// send makes one request and logs it (redacted) to GinkgoWriter.
+func (c *check) send(r Request) *Exchange {
+	ex := env.client.Do(c.ctx, c.rule.ID, r)
+	answer := fmt.Sprintf("%d %s", ex.Status, ex.StatusText)
+	if ex.Err != "" {
+		answer = "error: " + ex.Err
+	}
+	fmt.Fprintf(GinkgoWriter, "  #%d %s %s [%s] -> %s (%s)\n", ex.Seq, ex.Method, ex.URL, ex.Name, answer, ex.Elapsed)
+	return ex
+}
+
+// fresh returns the token of a new session of user; the rule is skipped
+// when the configuration cannot mint, and fails when minting fails.
+func (c *check) fresh(user string) string {
+	tok, err := env.tokens.Fresh(c.ctx, user)
+	c.tokenError(err)
+	return tok
+}
+
+// freshOrRandom is a fresh token when tokens can be minted, else a random
+// well-formed one: the rule still runs, with less bite.
+func (c *check) freshOrRandom() string {
+	if !env.tokens.CanMint() {
+		return randomToken()
+	}
+	return c.fresh(Primary)
+}
+
+func (c *check) tokenError(err error) {
+	if err == nil {
+		return
+	}
+	var u *Unavailable
+	if errors.As(err, &u) {
+		Skip(u.Reason)
+	}
+	// Not a finding about the backend: the rule could not be checked at all,
+	// so it fails whatever its level.
+	Fail(fmt.Sprintf("[%s] %s cannot be checked: no token: %v", c.rule.ID, c.rule.Level, err))
+}
+
+func (c *check) violate(ex *Exchange, format string, args ...any) {
+	c.violations = append(c.violations, Violation{What: fmt.Sprintf(format, args...), Exchange: ex})
+}
+
+// answered records a violation and returns false when ex has no usable answer.
+func (c *check) answered(ex *Exchange) bool {
+	if ex.Err != "" {
+		c.violate(ex, "no usable answer: %s", ex.Err)
+		return false
+	}
+	return true
+}
+
+// expectStatus wants one of codes.
+func (c *check) expectStatus(ex *Exchange, why string, codes ...int) bool {
+	if !c.answered(ex) {
+		return false
+	}
+	if slices.Contains(codes, ex.Status) {
+		return true
+	}
+	c.violate(ex, "expected %s (%s), got %d", statusList(codes), why, ex.Status)
+	return false
+}
+
+// expectNotClass wants a status outside class (2 for 2xx, 5 for 5xx).
+func (c *check) expectNotClass(ex *Exchange, why string, classes ...int) bool {
+	if !c.answered(ex) {
+		return false
+	}
+	if slices.Contains(classes, ex.Status/100) {
+		c.violate(ex, "got %d: %s", ex.Status, why)
+		return false
+	}
+	return true
+}
+
+func statusList(codes []int) string {
+	s := make([]string, len(codes))
+	for i, c := range codes {
+		s[i] = fmt.Sprint(c)
+	}
+	return strings.Join(s, " or ")
+}
+
+// endpointAnswers are the recorded answers to POST /sessions/revoke-all.
+func endpointAnswers() []*Exchange {
+	var out []*Exchange
+	for _, ex := range env.recorder.All() {
+		if ex.Method == "POST" && ex.Endpoint && ex.Answered() {
+			out = append(out, ex)
+		}
+	}
+	return out
+}
+
+// ---- requests ----
+
+func post(name string, header ...[2]string) Request {
+	return Request{
+		Name:   name,
+		Method: "POST",
+		Path:   EndpointPath,
+		Header: append([][2]string{{"Accept", "application/json"}}, header...),
+	}
+}
+
+func auth(value string) [2]string { return [2]string{"Authorization", value} }
+
+// withBearer is the canonical valid call.
+func withBearer(name, tok string) Request {
+	r := post(name, auth("Bearer "+tok))
+	r.Credentials, r.BearerToken = []string{tok}, true
+	return r
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b) // 43 characters
+}
+
+// forgedJWT is an unsigned ("alg":"none") JWT claiming to be primary.
+func forgedJWT() string {
+	enc := base64.RawURLEncoding.EncodeToString
+	now := time.Now().Unix()
+	header := enc([]byte(`{"alg":"none","typ":"JWT"}`))
+	claims := enc(fmt.Appendf(nil, `{"sub":%q,"userId":%q,"iat":%d,"exp":%d}`, Primary, Primary, now, now+3600))
+	return header + "." + claims + "."
+}
+
+// basicRequests: AUTH-002.
+func basicRequests() []Request {
+	cred := base64.StdEncoding.EncodeToString([]byte(Primary + ":correct-horse-battery-staple"))
+	r := post("Basic scheme (user:password)", auth("Basic "+cred))
+	r.Credentials, r.Malformed = []string{cred}, true
+	return []Request{r}
+}
+
+// otherSchemeRequests: AUTH-003, with tok under schemes that are not Bearer.
+func otherSchemeRequests(tok func() string) []Request {
+	var out []Request
+	add := func(name string, value func(t string) string) {
+		t := tok()
+		r := post(name, auth(value(t)))
+		r.Credentials, r.Malformed = []string{t}, true
+		out = append(out, r)
+	}
+	add("Token scheme", func(t string) string { return "Token " + t })
+	add("Digest scheme", func(t string) string {
+		return fmt.Sprintf(`Digest username=%q, realm="flashback", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", uri=%q, response=%q`, Primary, EndpointPath, t)
+	})
+	add("bare token without a scheme", func(t string) string { return t })
+	return out
+}
+
+// emptyBearerRequests: AUTH-004, written raw so trailing spaces go out.
+func emptyBearerRequests() []Request {
+	var out []Request
+	for _, v := range []string{"Bearer", "Bearer ", "Bearer    "} {
+		r := post(fmt.Sprintf("empty Bearer credential %q", v), auth(v))
+		r.Raw, r.Malformed = true, true
+		out = append(out, r)
+	}
+	return out
+}
+
+// unknownTokenRequests: AUTH-005.
+func unknownTokenRequests() []Request {
+	return []Request{
+		withBearer("unknown random token (43 base64url characters)", randomToken()),
+		withBearer(`forged unsigned JWT ("alg":"none") claiming user primary`, forgedJWT()),
+	}
+}
+
+// elsewhereRequests: AUTH-008, tok anywhere but the Authorization header.
+func elsewhereRequests(tok func() string) []Request {
+	var out []Request
+	add := func(r Request, t string) {
+		r.Credentials = []string{t}
+		out = append(out, r)
+	}
+	t := tok()
+	r := post("token in the query (?access_token=)")
+	r.Path += "?access_token=" + t
+	add(r, t)
+	t = tok()
+	r = post("token in a form body (access_token=)", [2]string{"Content-Type", "application/x-www-form-urlencoded"})
+	r.Body = []byte("access_token=" + t)
+	add(r, t)
+	t = tok()
+	add(post("token in Cookie access_token", [2]string{"Cookie", "access_token=" + t}), t)
+	t = tok()
+	add(post("token in Cookie token", [2]string{"Cookie", "token=" + t}), t)
+	t = tok()
+	add(post("token in X-Access-Token header", [2]string{"X-Access-Token", t}), t)
+	return out
+}
+
+// malformedRequests: AUTH-009. tok is used where a malformed credential
+// wraps a token (tab separator, trailing junk).
+func malformedRequests(tok func() string) []Request {
+	var out []Request
+	add := func(name, value string, raw bool, creds ...string) {
+		r := post(name, auth(value))
+		r.Raw, r.Malformed, r.Credentials = raw, true, creds
+		out = append(out, r)
+	}
+	add(`two words after Bearer ("Bearer a b")`, "Bearer a b", false)
+	add(`non-ASCII token ("Bearer ä", UTF-8)`, "Bearer ä", false)
+	add(`punctuation only ("Bearer ,,,")`, "Bearer ,,,", false)
+	add("8 KiB token", "Bearer "+strings.Repeat("a", 8192), false)
+	add(`"Bearer" followed by a tab`, "Bearer\t", true)
+	t := tok()
+	add(`tab instead of the space ("Bearer<TAB>token")`, "Bearer\t"+t, true, t)
+	t = tok()
+	add(`junk after the token ("Bearer token junk")`, "Bearer "+t+" junk", false, t)
+	return out
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ")
+}

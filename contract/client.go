@@ -1,0 +1,421 @@
+package contract
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// EndpointPath is the operation under test.
+const EndpointPath = "/sessions/revoke-all"
+
+// MaxBodyBytes caps every response body the suite reads.
+const MaxBodyBytes = 1 << 20
+
+// breakerLimit: after this many consecutive requests without an answer in
+// time, the client stops sending, so a hanging backend costs a few timeouts,
+// not one per request of the run.
+const breakerLimit = 3
+
+// Request is one request a rule sends. Header keeps order and duplicates.
+type Request struct {
+	Name      string // what this request tries, for reports ("Basic scheme")
+	Method    string
+	Path      string // relative to the base URL, as sent (may hold a query)
+	Header    [][2]string
+	Body      []byte
+	BodyShell string // a shell command printing Body, for reproducers of large bodies
+	Chunked   bool   // send Body with Transfer-Encoding: chunked
+	// Raw writes the request bytes by hand: net/http trims header values,
+	// and "Bearer " must go out with its trailing space.
+	Raw bool
+	// Credentials are the credential values the request carries anywhere
+	// (header, query, body, cookie): no answer may repeat them (AUTH-012).
+	Credentials []string
+	// Malformed marks a malformed credential: 400 is a documented answer.
+	Malformed bool
+	// BearerToken marks a well-formed Bearer token: a 401 must say
+	// error="invalid_token" (AUTH-010).
+	BearerToken bool
+}
+
+// Exchange is one request and its answer, as recorded: every credential is
+// already replaced with $TOKEN.
+type Exchange struct {
+	Seq      int
+	Rule     string
+	Name     string
+	Method   string
+	URL      string
+	Endpoint bool // the path is exactly the endpoint's (any query)
+	Header   [][2]string
+	Body     []byte // nil for a large body (see BodyLen, BodyShell)
+	BodyLen  int
+	// BodyShell prints the body for reproducers of large bodies.
+	BodyShell   string
+	Chunked     bool
+	Malformed   bool
+	BearerToken bool
+	// Authorized: the request carried an Authorization header.
+	Authorized bool
+
+	Status     int // 0 when no answer
+	StatusText string
+	RespHeader http.Header
+	RespBody   []byte // redacted; may be shorter than RespBodyLen
+	// RespBodyLen is the number of body bytes received (before redaction).
+	RespBodyLen int
+	// Err says why the exchange failed (no answer, body too large); "" if fine.
+	Err string
+	// Echoes lists where the answer repeated a credential of the request.
+	Echoes  []string
+	Elapsed time.Duration
+}
+
+// Answered reports whether a complete answer came back.
+func (e *Exchange) Answered() bool { return e.Err == "" && e.Status != 0 }
+
+// Curl returns the reproducer of the request.
+func (e *Exchange) Curl() string {
+	return CurlLine(CurlRequest{Method: e.Method, URL: e.URL, Header: e.Header, Body: e.Body, BodyShell: e.BodyShell, Chunked: e.Chunked})
+}
+
+// Recorder keeps every exchange of the run, in order. Safe for concurrent use.
+type Recorder struct {
+	mu        sync.Mutex
+	exchanges []*Exchange
+}
+
+func (r *Recorder) add(e *Exchange) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e.Seq = len(r.exchanges) + 1
+	r.exchanges = append(r.exchanges, e)
+}
+
+// All returns a snapshot of the exchanges so far.
+func (r *Recorder) All() []*Exchange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*Exchange(nil), r.exchanges...)
+}
+
+// Client sends the rules' requests to the backend and records each exchange.
+type Client struct {
+	base     *url.URL
+	timeout  time.Duration
+	http     *http.Client
+	redactor *Redactor
+	recorder *Recorder
+
+	mu        sync.Mutex
+	timeouts  int // consecutive requests without an answer in time
+	lastError string
+}
+
+// NewClient builds a client with its own transport: no keep-alive, no
+// redirects followed, no transparent gzip, every phase bounded by timeout.
+func NewClient(base *url.URL, timeout time.Duration, redactor *Redactor, recorder *Recorder) *Client {
+	dialer := &net.Dialer{Timeout: timeout}
+	tr := &http.Transport{
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            dialer.DialContext,
+		TLSHandshakeTimeout:    timeout,
+		ResponseHeaderTimeout:  timeout,
+		ExpectContinueTimeout:  time.Second,
+		DisableKeepAlives:      true,
+		DisableCompression:     true,
+		MaxConnsPerHost:        16,
+		MaxResponseHeaderBytes: 256 << 10,
+	}
+	return &Client{
+		base:     base,
+		timeout:  timeout,
+		redactor: redactor,
+		recorder: recorder,
+		http: &http.Client{
+			Transport:     tr,
+			Timeout:       timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+}
+
+// Close releases the transport.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+// URL returns the absolute URL of a path relative to the base.
+func (c *Client) URL(path string) string { return strings.TrimRight(c.base.String(), "/") + path }
+
+// Do sends r on behalf of rule and records the exchange. It never returns
+// nil; a failed exchange has Err set.
+func (c *Client) Do(ctx context.Context, rule string, r Request) *Exchange {
+	ex := c.prepare(rule, r)
+	defer c.recorder.add(ex)
+
+	c.mu.Lock()
+	tripped := c.timeouts >= breakerLimit
+	last := c.lastError
+	c.mu.Unlock()
+	if tripped {
+		ex.Err = fmt.Sprintf("not sent: the backend did not answer the last %d requests in time (last: %s)", breakerLimit, last)
+		return ex
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	start := time.Now()
+	status, statusText, header, body, err := c.roundTrip(ctx, r)
+	ex.Elapsed = time.Since(start).Round(time.Millisecond)
+	ex.Status, ex.StatusText = status, statusText
+	if header != nil {
+		ex.RespHeader = c.redactHeader(header)
+		ex.Echoes = echoes(r.Credentials, header, body)
+	}
+	ex.RespBody = []byte(c.redactor.Redact(string(body)))
+	ex.RespBodyLen = len(body)
+	timedOut := false
+	if err != nil {
+		timedOut = errors.Is(err, context.DeadlineExceeded) || isTimeout(err)
+		ex.Err = c.redactor.Redact(describeError(err, status != 0, len(body), c.timeout, timedOut))
+	}
+	c.mu.Lock()
+	if timedOut {
+		c.timeouts++
+		c.lastError = ex.Err
+	} else {
+		c.timeouts = 0
+	}
+	c.mu.Unlock()
+	return ex
+}
+
+func (c *Client) prepare(rule string, r Request) *Exchange {
+	red := c.redactor.Redact
+	ex := &Exchange{
+		Rule: rule, Name: r.Name, Method: r.Method, URL: red(c.URL(r.Path)),
+		BodyLen: len(r.Body), BodyShell: r.BodyShell, Chunked: r.Chunked,
+		Malformed: r.Malformed, BearerToken: r.BearerToken,
+	}
+	path := r.Path
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	ex.Endpoint = path == EndpointPath
+	for _, h := range r.Header {
+		ex.Header = append(ex.Header, [2]string{h[0], red(h[1])})
+		if strings.EqualFold(h[0], "Authorization") {
+			ex.Authorized = true
+		}
+	}
+	if r.Body != nil && r.BodyShell == "" {
+		ex.Body = []byte(red(string(r.Body)))
+	}
+	return ex
+}
+
+func (c *Client) redactHeader(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		for _, v := range vs {
+			out[c.redactor.Redact(k)] = append(out[c.redactor.Redact(k)], c.redactor.Redact(v))
+		}
+	}
+	return out
+}
+
+// echoes lists where an answer repeats one of the request's credentials.
+// Credentials shorter than MinTokenLength are not looked for: too many
+// innocent matches.
+func echoes(creds []string, h http.Header, body []byte) []string {
+	var where []string
+	for _, cred := range creds {
+		if len(cred) < MinTokenLength {
+			continue
+		}
+		for k, vs := range h {
+			for _, v := range vs {
+				if strings.Contains(k, cred) || strings.Contains(v, cred) {
+					where = appendOnce(where, "header "+k)
+				}
+			}
+		}
+		if bytes.Contains(body, []byte(cred)) {
+			where = appendOnce(where, "body")
+		}
+	}
+	return where
+}
+
+func appendOnce(list []string, s string) []string {
+	if contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+func (c *Client) roundTrip(ctx context.Context, r Request) (int, string, http.Header, []byte, error) {
+	u, err := url.Parse(c.URL(r.Path))
+	if err != nil {
+		return 0, "", nil, nil, fmt.Errorf("bad request URL: %w", err)
+	}
+	var resp *http.Response
+	if r.Raw {
+		resp, err = c.rawRoundTrip(ctx, u, r)
+	} else {
+		resp, err = c.stdRoundTrip(ctx, u, r)
+	}
+	if err != nil {
+		return 0, "", nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
+	if err == nil && len(body) > MaxBodyBytes {
+		return resp.StatusCode, statusText(resp), resp.Header, body[:MaxBodyBytes], errBodyTooLarge
+	}
+	return resp.StatusCode, statusText(resp), resp.Header, body, err
+}
+
+var errBodyTooLarge = errors.New("body exceeds 1 MiB")
+
+func statusText(resp *http.Response) string {
+	if _, text, ok := strings.Cut(resp.Status, " "); ok {
+		return text
+	}
+	return http.StatusText(resp.StatusCode)
+}
+
+func (c *Client) stdRoundTrip(ctx context.Context, u *url.URL, r Request) (*http.Response, error) {
+	var body io.Reader
+	if r.Body != nil {
+		body = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, u.String(), body)
+	if err != nil {
+		return nil, err
+	}
+	req.URL = u // keep the path exactly as written (%2F, //, /./)
+	for _, h := range r.Header {
+		if strings.EqualFold(h[0], "Host") {
+			req.Host = h[1]
+			continue
+		}
+		req.Header[http.CanonicalHeaderKey(h[0])] = append(req.Header[http.CanonicalHeaderKey(h[0])], h[1])
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", userAgent)
+	}
+	if r.Chunked {
+		req.Body = io.NopCloser(bytes.NewReader(r.Body))
+		req.ContentLength = -1
+		req.TransferEncoding = []string{"chunked"}
+	}
+	return c.http.Do(req)
+}
+
+const userAgent = "revoke-contract-suite/1"
+
+// rawRoundTrip writes an HTTP/1.1 request byte for byte (over TLS for https)
+// and reads the answer with net/http's parser.
+func (c *Client) rawRoundTrip(ctx context.Context, u *url.URL, r Request) (*http.Response, error) {
+	host := u.Host
+	if u.Port() == "" {
+		if u.Scheme == "https" {
+			host = net.JoinHostPort(u.Hostname(), "443")
+		} else {
+			host = net.JoinHostPort(u.Hostname(), "80")
+		}
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	if u.Scheme == "https" {
+		tc := tls.Client(conn, &tls.Config{ServerName: u.Hostname()})
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		conn = tc
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n", r.Method, u.RequestURI(), u.Host, userAgent)
+	for _, h := range r.Header {
+		fmt.Fprintf(&b, "%s: %s\r\n", h[0], h[1])
+	}
+	if r.Body != nil || r.Method == http.MethodPost {
+		fmt.Fprintf(&b, "Content-Length: %d\r\n", len(r.Body))
+	}
+	b.WriteString("Connection: close\r\n\r\n")
+	b.Write(r.Body)
+	if _, err := conn.Write(b.Bytes()); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	req, _ := http.NewRequestWithContext(ctx, r.Method, u.String(), nil)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	resp.Body = &closeBoth{ReadCloser: resp.Body, conn: conn}
+	return resp, nil
+}
+
+type closeBoth struct {
+	io.ReadCloser
+	conn net.Conn
+}
+
+func (c *closeBoth) Close() error {
+	err := c.ReadCloser.Close()
+	c.conn.Close()
+	return err
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// describeError turns a transport error into a sentence a person can act on.
+func describeError(err error, gotHeaders bool, bodyBytes int, timeout time.Duration, timedOut bool) string {
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return fmt.Sprintf("body exceeds 1 MiB (%d bytes read before giving up)", MaxBodyBytes)
+	case timedOut && gotHeaders:
+		return fmt.Sprintf("the body did not arrive within %s (%d bytes received): slow or never-ending body", timeout, bodyBytes)
+	case timedOut:
+		return fmt.Sprintf("no answer within %s (CONTRACT_TIMEOUT): the backend hangs or is too slow", timeout)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused: nothing listens at CONTRACT_BASE_URL"
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "write" {
+			return "connection reset by the backend while the request was still being sent (did it answer without reading the body, or refuse it by closing the connection?)"
+		}
+		return "connection reset by the backend before a complete answer"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		if gotHeaders {
+			return fmt.Sprintf("the backend closed the connection in the middle of the body (%d bytes received)", bodyBytes)
+		}
+		return "the backend closed the connection without a complete answer"
+	}
+	return "no valid answer: " + err.Error()
+}

@@ -1,0 +1,61 @@
+package contract
+
+import (
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Placeholder replaces every credential in anything the suite records.
+const Placeholder = "$TOKEN"
+
+// MinTokenLength is the shortest token the suite accepts: shorter values
+// could not be redacted without garbling unrelated text.
+const MinTokenLength = 8
+
+// Redactor knows every token handed out during the run and replaces each
+// occurrence (raw or URL-encoded) with Placeholder. Safe for concurrent use.
+type Redactor struct {
+	mu    sync.RWMutex
+	forms []string // longest first, so a token that contains another is replaced whole
+}
+
+// Add registers a token. Tokens shorter than MinTokenLength are ignored.
+func (r *Redactor) Add(token string) {
+	if len(token) < MinTokenLength {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, f := range []string{token, url.QueryEscape(token), url.PathEscape(token)} {
+		if !contains(r.forms, f) {
+			r.forms = append(r.forms, f)
+		}
+	}
+	sort.SliceStable(r.forms, func(i, j int) bool { return len(r.forms[i]) > len(r.forms[j]) })
+}
+
+// Redact returns s with every registered token replaced.
+func (r *Redactor) Redact(s string) string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, f := range r.forms {
+		if strings.Contains(s, f) {
+			s = strings.ReplaceAll(s, f, Placeholder)
+		}
+	}
+	return s
+}
+
+// Known reports whether s contains a registered token.
+func (r *Redactor) Known(s string) bool { return r.Redact(s) != s }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

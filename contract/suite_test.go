@@ -1,0 +1,130 @@
+package contract
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/reporters"
+	. "github.com/onsi/gomega"
+
+	"github.com/flashback/revoke-contract/mockserver"
+	"github.com/flashback/revoke-contract/spec"
+)
+
+// TestContract is the contract suite's entry point. The package's plain
+// TestXxx unit tests run beside it and do not read CONTRACT_*.
+func TestContract(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "revoke-all contract")
+}
+
+// suiteEnv is what every rule uses; built once in BeforeSuite.
+type suiteEnv struct {
+	cfg      Config
+	client   *Client
+	recorder *Recorder
+	redactor *Redactor
+	tokens   *Tokens
+	schema   *SchemaChecker
+}
+
+var env *suiteEnv
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	cfg, err := LoadConfig(os.Getenv)
+	if err != nil {
+		Fail("contract: configuration error, no rule was run:\n" + indent(err.Error()))
+	}
+	s, err := loadSpec(cfg.SpecPath)
+	if err != nil {
+		Fail("contract: CONTRACT_SPEC cannot be used, no rule was run:\n" + indent(err.Error()))
+	}
+	schema, err := NewSchemaChecker(s)
+	if err != nil {
+		Fail("contract: the spec cannot be used, no rule was run:\n" + indent(err.Error()))
+	}
+
+	e := &suiteEnv{cfg: cfg, recorder: &Recorder{}, redactor: &Redactor{}, schema: schema}
+	base := cfg.BaseURL
+	if base == nil {
+		base = startMock(cfg, s)
+	}
+	e.client = NewClient(base, cfg.Timeout, e.redactor, e.recorder)
+	DeferCleanup(e.client.Close)
+
+	var mint MintFunc
+	switch {
+	case cfg.TokenCmd != "":
+		mint = CommandMinter(cfg.TokenCmd, base.String(), max(30*time.Second, 3*cfg.Timeout), e.redactor)
+	case cfg.BaseURL == nil && cfg.StaticToken == "":
+		mint = MockMinter(base.String(), &http.Client{Timeout: cfg.Timeout})
+	}
+	e.tokens = NewTokens(mint, cfg.StaticToken, e.redactor)
+	env = e
+	fmt.Fprintf(GinkgoWriter, "contract: %s\n", cfg)
+})
+
+func loadSpec(path string) (*spec.Spec, error) {
+	if path == "" {
+		return spec.Embedded()
+	}
+	return spec.LoadFile(path)
+}
+
+// startMock serves the mock in-process on a loopback port, with sessions
+// issued by its control API (or the static token, seeded).
+func startMock(cfg Config, s *spec.Spec) *url.URL {
+	opts := mockserver.Options{Sessions: mockserver.SessionsIssued, Spec: s}
+	if cfg.StaticToken != "" {
+		opts.Seed = []mockserver.SeedSession{{User: Primary, Token: cfg.StaticToken}}
+	}
+	mock, err := mockserver.New(opts)
+	Expect(err).NotTo(HaveOccurred(), "starting the in-process mock")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred(), "listening on 127.0.0.1")
+	srv := mockserver.NewHTTPServer(ln.Addr().String(), mock)
+	go func() { _ = srv.Serve(ln) }()
+	DeferCleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	u, err := parseBaseURL("http://" + ln.Addr().String())
+	Expect(err).NotTo(HaveOccurred())
+	return u
+}
+
+// The summary is printed even when specs fail; CONTRACT_JUNIT is written
+// in addition to Ginkgo's own --junit-report.
+var _ = ReportAfterSuite("contract summary", func(report Report) {
+	cfg, _ := LoadConfig(os.Getenv)
+	sum := Summarize(report, cfg.Strict)
+	fmt.Fprintf(os.Stdout, "%s", sum)
+	if env != nil {
+		fmt.Fprintf(os.Stdout, "%s\n", env.cfg)
+	}
+	if cfg.JUnitPath != "" {
+		if err := reporters.GenerateJUnitReportWithConfig(report, cfg.JUnitPath, reporters.JunitReportConfig{}); err != nil {
+			Fail(fmt.Sprintf("contract: writing CONTRACT_JUNIT=%s: %v", cfg.JUnitPath, err))
+		}
+		fmt.Fprintf(os.Stdout, "JUnit report: %s\n", cfg.JUnitPath)
+	}
+})
+
+// One top-level container, Ordered so that even --randomize-all keeps the
+// cross-cutting rules last (they inspect every exchange of the run), and
+// ContinueOnFailure so that one failed rule does not skip the rest.
+var _ = Describe("POST /sessions/revoke-all", Ordered, ContinueOnFailure, func() {
+	authRules()
+	schemaRules()
+	httpRules()
+	revocationRules()
+	crossCuttingRules()
+})

@@ -1,0 +1,178 @@
+package contract
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+// FindingEntry names the report entry a SHOULD finding is stored under; it
+// shows up as a JUnit property of that testcase.
+const FindingEntry = "FINDING"
+
+var ruleIDRE = regexp.MustCompile(`^\[([A-Z]+-\d{3})\]`)
+
+// RuleResult is the outcome of one rule over all its specs.
+type RuleResult struct {
+	Rule     Rule
+	State    string // "passed", "finding", "failed", "skipped", "not selected" or "not run"
+	Reason   string // why it was skipped
+	Findings int
+}
+
+// Summary is the end-of-run account of the rules.
+type Summary struct {
+	Results       []RuleResult
+	Strict        bool
+	SuiteProblems []string // failures outside rules (BeforeSuite, configuration)
+	ExitStatus    int
+}
+
+// Summarize turns Ginkgo's report into per-rule results.
+func Summarize(report types.Report, strict bool) Summary {
+	type acc struct {
+		specs, failed, skipped, findings int
+		reason                           string
+	}
+	byID := map[string]*acc{}
+	s := Summary{Strict: strict, ExitStatus: 0}
+	if !report.SuiteSucceeded {
+		s.ExitStatus = 1
+	}
+	for _, sr := range report.SpecReports {
+		if sr.LeafNodeType != types.NodeTypeIt {
+			if sr.State.Is(types.SpecStateFailureStates) {
+				s.SuiteProblems = append(s.SuiteProblems, fmt.Sprintf("%s: %s", sr.LeafNodeType, firstLine(sr.Failure.Message)))
+			}
+			continue
+		}
+		m := ruleIDRE.FindStringSubmatch(sr.LeafNodeText)
+		if m == nil {
+			continue
+		}
+		a := byID[m[1]]
+		if a == nil {
+			a = &acc{}
+			byID[m[1]] = a
+		}
+		a.specs++
+		switch {
+		case sr.State.Is(types.SpecStateFailureStates):
+			a.failed++
+		case sr.State.Is(types.SpecStateSkipped | types.SpecStatePending):
+			a.skipped++
+			if a.reason == "" {
+				a.reason = sr.Failure.Message
+			}
+		}
+		for _, e := range sr.ReportEntries {
+			if e.Name == FindingEntry {
+				a.findings++
+			}
+		}
+	}
+	for _, r := range Catalogue {
+		res := RuleResult{Rule: r, State: "not run"}
+		if a := byID[r.ID]; a != nil {
+			res.Findings = a.findings
+			switch {
+			case a.failed > 0:
+				res.State = "failed"
+			case a.skipped == a.specs && a.reason == "":
+				res.State = "not selected" // label filter or focus
+			case a.skipped == a.specs:
+				res.State, res.Reason = "skipped", a.reason
+			case a.findings > 0:
+				res.State = "finding"
+			default:
+				res.State = "passed"
+			}
+		}
+		s.Results = append(s.Results, res)
+	}
+	return s
+}
+
+// Count returns how many rules of level are in state.
+func (s Summary) Count(level Level, state string) int {
+	n := 0
+	for _, r := range s.Results {
+		if r.Rule.Level == level && r.State == state {
+			n++
+		}
+	}
+	return n
+}
+
+// Findings is the number of SHOULD findings reported.
+func (s Summary) Findings() int {
+	n := 0
+	for _, r := range s.Results {
+		n += r.Findings
+	}
+	return n
+}
+
+func (s Summary) String() string {
+	var b strings.Builder
+	b.WriteString("\n=== contract summary ===\n")
+	fmt.Fprintf(&b, "%-7s %7s %7s %8s %8s\n", "level", "passed", "failed", "finding", "skipped")
+	for _, l := range []Level{Must, Should} {
+		fmt.Fprintf(&b, "%-7s %7d %7d %8d %8d\n", l, s.Count(l, "passed"), s.Count(l, "failed"), s.Count(l, "finding"), s.Count(l, "skipped"))
+	}
+	mode := "not strict: SHOULD failures are findings, the run still passes"
+	if s.Strict {
+		mode = "strict (CONTRACT_STRICT=1): SHOULD failures fail the run"
+	}
+	fmt.Fprintf(&b, "SHOULD findings: %d (%s)\n", s.Findings(), mode)
+	for _, r := range s.Results {
+		if r.Findings > 0 {
+			fmt.Fprintf(&b, "  FINDING %s (SHOULD): %s\n", r.Rule.ID, r.Rule.Requirement)
+		}
+	}
+	var failed, skipped []RuleResult
+	var unselected, notRun []string
+	for _, r := range s.Results {
+		switch r.State {
+		case "failed":
+			failed = append(failed, r)
+		case "skipped":
+			skipped = append(skipped, r)
+		case "not selected":
+			unselected = append(unselected, r.Rule.ID)
+		case "not run":
+			notRun = append(notRun, r.Rule.ID)
+		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(&b, "failed rules: %d\n", len(failed))
+		for _, r := range failed {
+			fmt.Fprintf(&b, "  FAILED %s (%s): %s\n", r.Rule.ID, r.Rule.Level, r.Rule.Requirement)
+		}
+	}
+	fmt.Fprintf(&b, "skipped rules with reasons: %d\n", len(skipped))
+	for _, r := range skipped {
+		fmt.Fprintf(&b, "  SKIPPED %s (%s): %s\n", r.Rule.ID, r.Rule.Level, firstLine(r.Reason))
+	}
+	if len(unselected) > 0 {
+		fmt.Fprintf(&b, "not selected (label filter or focus): %d: %s\n", len(unselected), strings.Join(unselected, " "))
+	}
+	if len(notRun) > 0 {
+		fmt.Fprintf(&b, "not run (no spec in this run): %d: %s\n", len(notRun), strings.Join(notRun, " "))
+	}
+	for _, p := range s.SuiteProblems {
+		fmt.Fprintf(&b, "suite problem: %s\n", p)
+	}
+	fmt.Fprintf(&b, "exit status: %d\n", s.ExitStatus)
+	return b.String()
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

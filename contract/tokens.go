@@ -1,0 +1,192 @@
+package contract
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Users the suite asks tokens for (CONTRACT_USER of the token command).
+const (
+	Primary   = "primary"
+	Secondary = "secondary"
+)
+
+// Unavailable means the configuration cannot provide the token a rule needs;
+// the rule is skipped with Reason.
+type Unavailable struct{ Reason string }
+
+func (u *Unavailable) Error() string { return u.Reason }
+
+// MintFunc returns the token of a new session of user.
+type MintFunc func(ctx context.Context, user string) (string, error)
+
+// Tokens hands out tokens and registers each with the redactor before anyone
+// sees it. Safe for concurrent use.
+type Tokens struct {
+	mint     MintFunc // nil: no way to mint
+	static   string
+	redactor *Redactor
+
+	mu         sync.Mutex
+	staticUsed bool
+	failures   int
+	lastErr    error
+}
+
+// NewTokens builds the token provider. mint may be nil; static may be "".
+func NewTokens(mint MintFunc, static string, redactor *Redactor) *Tokens {
+	redactor.Add(static)
+	return &Tokens{mint: mint, static: static, redactor: redactor}
+}
+
+// CanMint reports whether fresh tokens are available.
+func (t *Tokens) CanMint() bool { return t.mint != nil }
+
+// needsCmd is the skip reason when a rule needs tokens the config lacks.
+const needsCmd = "needs CONTRACT_TOKEN_CMD: this rule needs fresh tokens (each successful call spends one), and only CONTRACT_TOKEN or no token source is configured"
+
+// Fresh returns the token of a new session of user, or *Unavailable.
+func (t *Tokens) Fresh(ctx context.Context, user string) (string, error) {
+	if t.mint == nil {
+		return "", &Unavailable{Reason: needsCmd}
+	}
+	t.mu.Lock()
+	if t.failures >= breakerLimit {
+		err := t.lastErr
+		t.mu.Unlock()
+		return "", fmt.Errorf("not tried again after %d failures in a row: %w", breakerLimit, err)
+	}
+	t.mu.Unlock()
+
+	tok, err := t.mint(ctx, user)
+	if err == nil {
+		tok, err = checkToken(tok)
+	}
+	if err != nil {
+		// The message may quote the command's output: redact tokens we know.
+		err = errors.New(t.redactor.Redact(err.Error()))
+	} else {
+		t.redactor.Add(tok)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err != nil {
+		t.failures++
+		t.lastErr = err
+		return "", err
+	}
+	t.failures = 0
+	return tok, nil
+}
+
+// SpendStatic returns a token for a rule that makes one successful call:
+// a fresh one when possible, else the static token, once per run.
+func (t *Tokens) SpendStatic(ctx context.Context) (string, error) {
+	if t.mint != nil {
+		return t.Fresh(ctx, Primary)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case t.static == "":
+		return "", &Unavailable{Reason: "needs CONTRACT_TOKEN_CMD or CONTRACT_TOKEN: no token source is configured"}
+	case t.staticUsed:
+		return "", &Unavailable{Reason: "needs CONTRACT_TOKEN_CMD: the static CONTRACT_TOKEN was already spent by an earlier rule"}
+	}
+	t.staticUsed = true
+	return t.static, nil
+}
+
+func checkToken(tok string) (string, error) {
+	tok = strings.TrimSpace(tok)
+	switch {
+	case tok == "":
+		return "", errors.New("the token source printed nothing")
+	case strings.ContainsAny(tok, " \t\r\n"):
+		return "", errors.New("the token source printed more than one word (expected the token alone; output not shown)")
+	case len(tok) < MinTokenLength:
+		return "", fmt.Errorf("the token source printed a token shorter than %d characters, too short to be redacted reliably (value not shown)", MinTokenLength)
+	}
+	return tok, nil
+}
+
+// CommandMinter runs cmd with sh -c, CONTRACT_USER set to the user and
+// CONTRACT_BASE_URL to the backend, bounded by limit. Its trimmed stdout is
+// the token; stderr only shows up (redacted, shortened) when it fails.
+func CommandMinter(cmd, baseURL string, limit time.Duration, redactor *Redactor) MintFunc {
+	return func(ctx context.Context, user string) (string, error) {
+		ctx, cancel := context.WithTimeout(ctx, limit)
+		defer cancel()
+		c := exec.CommandContext(ctx, "sh", "-c", cmd)
+		c.Env = append(os.Environ(), "CONTRACT_USER="+user, "CONTRACT_BASE_URL="+baseURL)
+		var stdout, stderr bytes.Buffer
+		c.Stdout, c.Stderr = &stdout, &stderr
+		// Kill the whole process group on timeout (sh's children too), and
+		// stop waiting for pipes a grandchild may hold open.
+		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
+		c.WaitDelay = time.Second
+		err := c.Run()
+		if ctx.Err() == context.DeadlineExceeded {
+			return "", fmt.Errorf("CONTRACT_TOKEN_CMD (CONTRACT_USER=%s) did not finish within %s", user, limit)
+		}
+		if err != nil {
+			msg := strings.TrimSpace(redactor.Redact(stderr.String()))
+			if len(msg) > 300 {
+				msg = msg[:300] + "…"
+			}
+			if msg == "" {
+				msg = "(no output on stderr)"
+			}
+			return "", fmt.Errorf("CONTRACT_TOKEN_CMD (CONTRACT_USER=%s) failed: %v; stderr: %s", user, err, msg)
+		}
+		tok, err := checkToken(stdout.String())
+		if err != nil {
+			return "", fmt.Errorf("CONTRACT_TOKEN_CMD (CONTRACT_USER=%s): %w", user, err)
+		}
+		return tok, nil
+	}
+}
+
+// MockMinter mints tokens through the mock's control API
+// (POST /__mock/sessions {"user":...} -> 201 {"token":...}).
+func MockMinter(baseURL string, client *http.Client) MintFunc {
+	return func(ctx context.Context, user string) (string, error) {
+		body, _ := json.Marshal(map[string]string{"user": user})
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/__mock/sessions", bytes.NewReader(body))
+		if err != nil {
+			return "", err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", fmt.Errorf("minting a token of %s with POST /__mock/sessions: %v", user, err)
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if err != nil {
+			return "", fmt.Errorf("minting a token of %s: reading the answer: %v", user, err)
+		}
+		if resp.StatusCode != http.StatusCreated {
+			return "", fmt.Errorf("minting a token of %s: POST /__mock/sessions answered %d, want 201", user, resp.StatusCode)
+		}
+		var out struct {
+			Token string `json:"token"`
+		}
+		if err := json.Unmarshal(data, &out); err != nil {
+			return "", fmt.Errorf("minting a token of %s: POST /__mock/sessions answered invalid JSON: %v", user, err)
+		}
+		return out.Token, nil
+	}
+}
