@@ -16,7 +16,8 @@ type CurlRequest struct {
 }
 
 // CurlLine renders a curl command that reproduces r. Credentials appear as
-// $TOKEN (double-quoted so the shell expands a variable the reader sets).
+// $TOKEN (double-quoted so the shell expands a variable the reader sets);
+// control characters use $'...' (bash, zsh, ksh).
 func CurlLine(r CurlRequest) string {
 	var b strings.Builder
 	if r.BodyShell != "" {

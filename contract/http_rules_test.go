@@ -97,7 +97,8 @@ func httpRules() {
 
 			tok, other := c.fresh(Primary), randomToken()
 			r = post("two Authorization headers", auth("Bearer "+tok), auth("Bearer "+other))
-			r.Credentials = []string{tok, other}
+			// Two credentials are a malformed credential: 400 is documented.
+			r.Credentials, r.Malformed = []string{tok, other}, true
 			c.expectNotClass(c.send(r), why+"; RFC 9110 §5.3: a repeated singleton field may be refused with 400", 5)
 
 			r = withBearer("chunked request body", c.fresh(Primary))

@@ -100,7 +100,7 @@ func (c *check) ownAndRecorded(match func(*Exchange) bool, probe func() *Exchang
 	switch {
 	case len(out) > 0:
 	case !env.tokens.CanMint():
-		Skip(needsCmd + " (and no matching answer was recorded earlier in the run)")
+		Skip(env.tokens.NeedsCmd() + " (and no matching answer was recorded earlier in the run)")
 	default:
 		Skip("no matching answer appeared in this run, not even to this rule's own request: nothing to check (see the rules that failed)")
 	}

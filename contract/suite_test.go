@@ -2,6 +2,7 @@ package contract
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -38,17 +39,22 @@ type suiteEnv struct {
 var env *suiteEnv
 
 var _ = BeforeSuite(func(ctx SpecContext) {
+	// Every configuration problem is reported at once, before any request.
+	var problems []error
 	cfg, err := LoadConfig(os.Getenv)
 	if err != nil {
-		Fail("contract: configuration error, no rule was run:\n" + indent(err.Error()))
+		problems = append(problems, err)
 	}
+	var schema *SchemaChecker
 	s, err := loadSpec(cfg.SpecPath)
-	if err != nil {
-		Fail("contract: CONTRACT_SPEC cannot be used, no rule was run:\n" + indent(err.Error()))
+	if err == nil {
+		schema, err = NewSchemaChecker(s)
 	}
-	schema, err := NewSchemaChecker(s)
 	if err != nil {
-		Fail("contract: the spec cannot be used, no rule was run:\n" + indent(err.Error()))
+		problems = append(problems, fmt.Errorf("CONTRACT_SPEC=%q: %w", cfg.SpecPath, err))
+	}
+	if len(problems) > 0 {
+		Fail("contract: configuration error, no rule was run:\n" + indent(errors.Join(problems...).Error()))
 	}
 
 	e := &suiteEnv{cfg: cfg, recorder: &Recorder{}, redactor: &Redactor{}, schema: schema}

@@ -53,13 +53,18 @@ func NewTokens(mint MintFunc, static string, redactor *Redactor) *Tokens {
 // CanMint reports whether fresh tokens are available.
 func (t *Tokens) CanMint() bool { return t.mint != nil }
 
-// needsCmd is the skip reason when a rule needs tokens the config lacks.
-const needsCmd = "needs CONTRACT_TOKEN_CMD: this rule needs fresh tokens (each successful call spends one), and only CONTRACT_TOKEN or no token source is configured"
+// NeedsCmd is the reason a rule that needs fresh tokens is skipped.
+func (t *Tokens) NeedsCmd() string {
+	if t.static != "" {
+		return "needs CONTRACT_TOKEN_CMD: it spends fresh tokens, and the one static CONTRACT_TOKEN is kept for SCHEMA-001"
+	}
+	return "needs CONTRACT_TOKEN_CMD: it spends fresh tokens, and no token source is configured"
+}
 
 // Fresh returns the token of a new session of user, or *Unavailable.
 func (t *Tokens) Fresh(ctx context.Context, user string) (string, error) {
 	if t.mint == nil {
-		return "", &Unavailable{Reason: needsCmd}
+		return "", &Unavailable{Reason: t.NeedsCmd()}
 	}
 	t.mu.Lock()
 	if t.failures >= breakerLimit {
