@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +70,22 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("error shows CONTRACT_TOKEN: %v", err)
 			}
 		})
+	}
+}
+
+func TestModuleRoot(t *testing.T) {
+	root := t.TempDir()
+	deep := root + "/a/b"
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := ModuleRoot(deep); got != "" && strings.HasPrefix(got, root) {
+		t.Errorf("ModuleRoot without go.mod = %q", got)
+	}
+	if err := os.WriteFile(root+"/a/go.mod", []byte("module x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := ModuleRoot(deep); got != root+"/a" {
+		t.Errorf("ModuleRoot = %q, want %q", got, root+"/a")
 	}
 }

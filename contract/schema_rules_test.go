@@ -32,11 +32,20 @@ func schemaRules() {
 
 	Context("without valid credentials", func() {
 		rule("SCHEMA-002", "answers 401 as the spec documents it", func(c *check) {
-			for _, r := range []Request{post("no Authorization header"), withBearer("unknown random token", randomToken())} {
-				ex := c.send(r)
-				if c.expectStatus(ex, reject401, 401) {
-					c.expectSchema(ex)
-				}
+			ex := c.send(post("no Authorization header"))
+			if c.expectStatus(ex, reject401, 401) {
+				c.expectSchema(ex)
+			}
+			// Whether an unknown token is refused at all needs a backend
+			// with sessions (AUTH-005, stateful); this rule judges the shape
+			// of the 401, so a stateless backend's 2xx is left to AUTH-005.
+			ex = c.send(withBearer("unknown random token", randomToken()))
+			if ex.Answered() && ex.Status/100 == 2 {
+				fmt.Fprintf(GinkgoWriter, "  the unknown token was accepted (%d): a stateless backend? AUTH-005 judges that; no 401 to validate\n", ex.Status)
+				return
+			}
+			if c.expectStatus(ex, "RFC 6750 §3.1: an invalid token is answered 401", 401) {
+				c.expectSchema(ex)
 			}
 		})
 	})

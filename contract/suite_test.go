@@ -68,7 +68,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	var mint MintFunc
 	switch {
 	case cfg.TokenCmd != "":
-		mint = CommandMinter(cfg.TokenCmd, base.String(), max(30*time.Second, 3*cfg.Timeout), e.redactor)
+		wd, _ := os.Getwd()
+		mint = CommandMinter(cfg.TokenCmd, ModuleRoot(wd), base.String(), max(30*time.Second, 3*cfg.Timeout), e.redactor)
 	case cfg.BaseURL == nil && cfg.StaticToken == "":
 		mint = MockMinter(base.String(), &http.Client{Timeout: cfg.Timeout})
 	}

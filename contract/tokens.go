@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -126,14 +127,15 @@ func checkToken(tok string) (string, error) {
 	return tok, nil
 }
 
-// CommandMinter runs cmd with sh -c, CONTRACT_USER set to the user and
-// CONTRACT_BASE_URL to the backend, bounded by limit. Its trimmed stdout is
-// the token; stderr only shows up (redacted, shortened) when it fails.
-func CommandMinter(cmd, baseURL string, limit time.Duration, redactor *Redactor) MintFunc {
+// CommandMinter runs cmd with sh -c in dir, CONTRACT_USER set to the user
+// and CONTRACT_BASE_URL to the backend, bounded by limit. Its trimmed stdout
+// is the token; stderr only shows up (redacted, shortened) when it fails.
+func CommandMinter(cmd, dir, baseURL string, limit time.Duration, redactor *Redactor) MintFunc {
 	return func(ctx context.Context, user string) (string, error) {
 		ctx, cancel := context.WithTimeout(ctx, limit)
 		defer cancel()
 		c := exec.CommandContext(ctx, "sh", "-c", cmd)
+		c.Dir = dir
 		c.Env = append(os.Environ(), "CONTRACT_USER="+user, "CONTRACT_BASE_URL="+baseURL)
 		var stdout, stderr bytes.Buffer
 		c.Stdout, c.Stderr = &stdout, &stderr
@@ -193,5 +195,20 @@ func MockMinter(baseURL string, client *http.Client) MintFunc {
 			return "", fmt.Errorf("minting a token of %s: POST /__mock/sessions answered invalid JSON: %v", user, err)
 		}
 		return out.Token, nil
+	}
+}
+
+// ModuleRoot is the nearest directory at or above dir that holds a go.mod:
+// go test runs the suite in contract/, but a token command such as
+// "go run ./mockserver/cmd/revoke-mock token ..." is written for the
+// repository root. "" when there is none (the command then runs in dir).
+func ModuleRoot(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
 	}
 }
