@@ -98,3 +98,16 @@ func TestExcerpt(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskCookie(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"sid=abc123; Path=/; HttpOnly", "sid=<6 bytes, not shown>; Path=/; HttpOnly"},
+		{"sid=", "sid=<0 bytes, not shown>"},
+		{"token=x.y.z", "token=<5 bytes, not shown>"},
+	}
+	for _, tt := range tests {
+		if got := maskCookie(tt.in); got != tt.want {
+			t.Errorf("maskCookie(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -77,6 +77,9 @@ func DescribeExchange(ex *Exchange, indent string) string {
 		fmt.Fprintf(&b, "%sreceived:  %d %s (after %s)\n", indent, ex.Status, ex.StatusText, ex.Elapsed)
 		for _, k := range shownHeaders(ex.RespHeader) {
 			for _, v := range ex.RespHeader[k] {
+				if http.CanonicalHeaderKey(k) == "Set-Cookie" {
+					v = maskCookie(v)
+				}
 				fmt.Fprintf(&b, "%s           %s: %s\n", indent, k, shorten(v, 200))
 			}
 		}
@@ -143,4 +146,16 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return s[:n] + fmt.Sprintf("… (%d bytes)", len(s))
+}
+
+// maskCookie hides a cookie's value: the backend's own session cookies are
+// credentials too. "sid=abc; Path=/" -> "sid=<5 bytes, not shown>; Path=/".
+func maskCookie(v string) string {
+	pair, attrs, _ := strings.Cut(v, ";")
+	name, value, _ := strings.Cut(pair, "=")
+	out := fmt.Sprintf("%s=<%d bytes, not shown>", strings.TrimSpace(name), len(strings.TrimSpace(value)))
+	if attrs != "" {
+		out += ";" + attrs
+	}
+	return out
 }
