@@ -40,6 +40,7 @@ type Tokens struct {
 	redactor *Redactor
 
 	mu         sync.Mutex
+	handedOut  map[string]bool
 	staticUsed bool
 	failures   int
 	lastErr    error
@@ -79,11 +80,21 @@ func (t *Tokens) Fresh(ctx context.Context, user string) (string, error) {
 	if err == nil {
 		tok, err = checkToken(tok)
 	}
+	if err == nil {
+		t.redactor.Add(tok)
+		t.mu.Lock()
+		if t.handedOut[tok] || tok == t.static {
+			err = fmt.Errorf("the token source gave a token of %s it had given before (value not shown): each call must create a new session", user)
+		}
+		if t.handedOut == nil {
+			t.handedOut = map[string]bool{}
+		}
+		t.handedOut[tok] = true
+		t.mu.Unlock()
+	}
 	if err != nil {
 		// The message may quote the command's output: redact tokens we know.
 		err = errors.New(t.redactor.Redact(err.Error()))
-	} else {
-		t.redactor.Add(tok)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
