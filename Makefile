@@ -50,7 +50,7 @@ unit: npm-tools
 
 ## contract: the contract suite; honours CONTRACT_* (make contract CONTRACT_BASE_URL=...)
 contract:
-	$(GO) test -count=1 -timeout 30m ./contract -args -ginkgo.v=false
+	$(GO) test -count=1 -timeout 30m -v ./contract
 
 ## bench: Go benchmarks and the load comparison, printed as ratios
 bench: npm-tools

@@ -77,6 +77,10 @@ func securityOf(doc *openapi3.T, op *openapi3.Operation) []requirement {
 	return out
 }
 
+// maxTokenLen bounds a bearer token: real access tokens (JWTs included) are
+// far shorter, and an unbounded one would let a client grow the lazy store.
+const maxTokenLen = 4096
+
 // bearerToken extracts the token of an Authorization header value. The
 // scheme is matched case-insensitively (RFC 9110 section 11.1); the token
 // must be an RFC 6750 section 2.1 b64token.
@@ -92,7 +96,7 @@ func bearerToken(header string) (string, credentialProblem) {
 	if token == "" {
 		return "", credEmpty
 	}
-	if !isB64Token(token) {
+	if len(token) > maxTokenLen || !isB64Token(token) {
 		return "", credMalformed
 	}
 	return token, credOK
