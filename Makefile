@@ -38,8 +38,7 @@ tools/node_modules/.installed: tools/package.json tools/package-lock.json
 
 ## lint: Spectral (spectral:oas) and Redocly (recommended), no error and no warning
 lint: npm-tools
-	$(TOOLS_BIN)/spectral lint --fail-severity=warn --ruleset tools/.spectral.yaml spec/openapi.yaml
-	$(TOOLS_BIN)/redocly lint --config tools/redocly.yaml --max-problems 50 spec/openapi.yaml
+	tools/lint-spec.sh spec/openapi.yaml
 
 ## unit: unit tests, the contract suite against the in-process mock (strict),
 ## the suite's broken backends, the browser and Prism checks; with -race.
