@@ -5,7 +5,7 @@ GO          ?= go
 NPM         ?= npm
 TOOLS_BIN   := $(CURDIR)/tools/node_modules/.bin
 GOBIN_DIR   := $(CURDIR)/.bin
-STATICCHECK_VERSION := 2025.1.1
+STATICCHECK_VERSION := v0.8.2
 
 # The contract suite's variables (see README): passed through when set.
 export CONTRACT_BASE_URL CONTRACT_TOKEN_CMD CONTRACT_TOKEN CONTRACT_TIMEOUT \
@@ -24,11 +24,14 @@ vet:
 	@test -z "$$(gofmt -l . | grep -v '^tools/node_modules/')" || { echo "gofmt would change:"; gofmt -l . | grep -v '^tools/node_modules/'; exit 1; }
 	$(GO) vet ./...
 
-staticcheck: $(GOBIN_DIR)/staticcheck
-	$(GOBIN_DIR)/staticcheck ./...
+STATICCHECK := $(GOBIN_DIR)/staticcheck-$(STATICCHECK_VERSION)
 
-$(GOBIN_DIR)/staticcheck:
+staticcheck: $(STATICCHECK)
+	$(STATICCHECK) ./...
+
+$(STATICCHECK):
 	GOBIN=$(GOBIN_DIR) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(GOBIN_DIR)/staticcheck $@
 
 npm-tools: tools/node_modules/.installed
 

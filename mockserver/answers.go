@@ -321,12 +321,12 @@ func parsePrefer(values []string) (preferences, error) {
 			switch name {
 			case "code":
 				if !ok || val == "" {
-					return p, fmt.Errorf("Prefer: code needs a value, as in code=500")
+					return p, fmt.Errorf("the code preference needs a value, as in Prefer: code=500")
 				}
 				p.code = val
 			case "example":
 				if !ok || val == "" {
-					return p, fmt.Errorf("Prefer: example needs a value, as in example=success")
+					return p, fmt.Errorf("the example preference needs a value, as in Prefer: example=success")
 				}
 				p.example = val
 			}
