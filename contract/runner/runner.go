@@ -1,0 +1,291 @@
+// Package runner runs the compiled contract suite against a base URL, as a
+// backend team or CI would, and reads its JUnit report back. The project's
+// own tests use it to prove the suite fails broken backends on the right
+// rule and passes good ones.
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Binaries are the suite's test binary and the revoke-mock command, built
+// once per process.
+type Binaries struct {
+	Root  string // module root
+	Suite string // go test -c ./contract
+	Mock  string // go build ./mockserver/cmd/revoke-mock
+}
+
+var (
+	buildOnce sync.Once
+	built     Binaries
+	buildErr  error
+)
+
+// Build compiles the suite and the mock into a temporary folder once per
+// process (no -race: these are subprocesses under test, not the code under
+// the race detector).
+func Build() (Binaries, error) {
+	buildOnce.Do(func() {
+		root, err := ModuleRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "contract-runner-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		built = Binaries{Root: root, Suite: filepath.Join(dir, "contract.test"), Mock: filepath.Join(dir, "revoke-mock")}
+		for _, args := range [][]string{
+			{"test", "-c", "-o", built.Suite, "./contract"},
+			{"build", "-o", built.Mock, "./mockserver/cmd/revoke-mock"},
+		} {
+			cmd := exec.Command("go", args...)
+			cmd.Dir = root
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+				return
+			}
+		}
+	})
+	return built, buildErr
+}
+
+// ModuleRoot walks up from the working directory to the folder with go.mod.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("runner: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Options say how to run the suite.
+type Options struct {
+	BaseURL     string
+	TokenCmd    string        // CONTRACT_TOKEN_CMD; "" with Mint: the mock's token subcommand
+	Mint        bool          // use `revoke-mock token --url BaseURL` as the token command
+	Token       string        // CONTRACT_TOKEN
+	Strict      bool          // CONTRACT_STRICT=1
+	Timeout     time.Duration // CONTRACT_TIMEOUT; 0: the suite's default
+	LabelFilter string        // -ginkgo.label-filter
+	Deadline    time.Duration // kill the run after this long; 0: 3 minutes
+}
+
+// Result is what a run produced.
+type Result struct {
+	ExitCode int
+	Cases    []Case
+	Output   string // combined stdout and stderr
+	JUnit    string // the raw report
+	Elapsed  time.Duration
+}
+
+// Case is one testcase of the JUnit report.
+type Case struct {
+	Name     string
+	Rule     string // the rule ID in the name, "" for suite-level entries
+	Status   string // passed, failed, skipped, pending
+	Failure  string
+	Findings []string // values of FINDING properties
+}
+
+var ruleID = regexp.MustCompile(`\[([A-Z]+-\d{3})\]`)
+
+// Run runs the suite once.
+func Run(ctx context.Context, o Options) (Result, error) {
+	b, err := Build()
+	if err != nil {
+		return Result{}, err
+	}
+	dir, err := os.MkdirTemp("", "contract-run-")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	junit := filepath.Join(dir, "junit.xml")
+
+	deadline := o.Deadline
+	if deadline == 0 {
+		deadline = 3 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+
+	args := []string{"-test.run", "^TestContract$", "-test.count=1"}
+	if o.LabelFilter != "" {
+		args = append(args, "-ginkgo.label-filter="+o.LabelFilter)
+	}
+	cmd := exec.CommandContext(ctx, b.Suite, args...)
+	cmd.Dir = filepath.Join(b.Root, "contract")
+	env := []string{"CONTRACT_BASE_URL=" + o.BaseURL, "CONTRACT_JUNIT=" + junit}
+	tokenCmd := o.TokenCmd
+	if o.Mint {
+		tokenCmd = fmt.Sprintf("'%s' token --url '%s' --user \"$CONTRACT_USER\"", b.Mock, o.BaseURL)
+	}
+	if tokenCmd != "" {
+		env = append(env, "CONTRACT_TOKEN_CMD="+tokenCmd)
+	}
+	if o.Token != "" {
+		env = append(env, "CONTRACT_TOKEN="+o.Token)
+	}
+	if o.Strict {
+		env = append(env, "CONTRACT_STRICT=1")
+	}
+	if o.Timeout > 0 {
+		env = append(env, "CONTRACT_TIMEOUT="+o.Timeout.String())
+	}
+	cmd.Env = append(cleanEnv(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.WaitDelay = 5 * time.Second
+	start := time.Now()
+	runErr := cmd.Run()
+	res := Result{Output: out.String(), Elapsed: time.Since(start), ExitCode: cmd.ProcessState.ExitCode()}
+	if ctx.Err() != nil {
+		return res, fmt.Errorf("runner: the suite did not end within %v:\n%s", deadline, res.Output)
+	}
+	var exitErr *exec.ExitError
+	if runErr != nil && !errors.As(runErr, &exitErr) {
+		return res, fmt.Errorf("runner: %w", runErr)
+	}
+	data, err := os.ReadFile(junit)
+	if err != nil {
+		return res, fmt.Errorf("runner: the suite wrote no JUnit report (%v):\n%s", err, res.Output)
+	}
+	res.JUnit = string(data)
+	res.Cases, err = ParseJUnit(data)
+	return res, err
+}
+
+// cleanEnv is the environment without CONTRACT_* from the caller's shell.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "CONTRACT_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+type junitXML struct {
+	Suites []struct {
+		Cases []struct {
+			Name    string `xml:"name,attr"`
+			Status  string `xml:"status,attr"`
+			Failure *struct {
+				Message string `xml:"message,attr"`
+				Text    string `xml:",chardata"`
+			} `xml:"failure"`
+			Error *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"error"`
+			Skipped    *struct{} `xml:"skipped"`
+			Properties []struct {
+				Name  string `xml:"name,attr"`
+				Value string `xml:"value,attr"`
+			} `xml:"properties>property"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+// ParseJUnit reads a Ginkgo JUnit report.
+func ParseJUnit(data []byte) ([]Case, error) {
+	var doc junitXML
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("runner: the JUnit report does not parse: %w", err)
+	}
+	var cases []Case
+	for _, s := range doc.Suites {
+		for _, tc := range s.Cases {
+			c := Case{Name: tc.Name, Status: tc.Status}
+			if m := ruleID.FindStringSubmatch(tc.Name); m != nil {
+				c.Rule = m[1]
+			}
+			switch {
+			case tc.Failure != nil:
+				c.Status, c.Failure = "failed", tc.Failure.Message+"\n"+tc.Failure.Text
+			case tc.Error != nil:
+				c.Status, c.Failure = "failed", tc.Error.Message
+			case tc.Skipped != nil && c.Status == "":
+				c.Status = "skipped"
+			case c.Status == "":
+				c.Status = "passed"
+			}
+			for _, p := range tc.Properties {
+				if p.Name == "FINDING" {
+					c.Findings = append(c.Findings, p.Value)
+				}
+			}
+			cases = append(cases, c)
+		}
+	}
+	return cases, nil
+}
+
+// Rules returns the sorted rule IDs whose cases have the status.
+func (r Result) Rules(status string) []string {
+	seen := map[string]bool{}
+	for _, c := range r.Cases {
+		if c.Rule != "" && c.Status == status {
+			seen[c.Rule] = true
+		}
+	}
+	var ids []string
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// FindingRules returns the sorted IDs of rules reported as SHOULD findings.
+func (r Result) FindingRules() []string {
+	seen := map[string]bool{}
+	for _, c := range r.Cases {
+		if c.Rule != "" && len(c.Findings) > 0 {
+			seen[c.Rule] = true
+		}
+	}
+	var ids []string
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Failures renders the failed cases, for a test's error message.
+func (r Result) Failures() string {
+	var b strings.Builder
+	for _, c := range r.Cases {
+		if c.Status == "failed" {
+			fmt.Fprintf(&b, "--- %s\n%s\n", c.Name, c.Failure)
+		}
+	}
+	return b.String()
+}

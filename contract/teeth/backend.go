@@ -1,0 +1,437 @@
+// Package teeth proves the contract suite has teeth: a small, independent,
+// correct implementation of POST /sessions/revoke-all (it shares no code
+// with the mock), and knobs that break it one defect at a time. Each defect
+// must make the suite fail on the rule it breaks; each legitimate variation
+// must pass in strict mode.
+package teeth
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Knob is one deliberate deviation from the reference behaviour.
+type Knob string
+
+// Backend is the reference implementation with at most a few knobs turned.
+// It mints sessions through the same control endpoint as the mock
+// (POST /__mock/sessions), so the suite's CONTRACT_TOKEN_CMD can be
+// `revoke-mock token --url ...` against it.
+type Backend struct {
+	knobs map[Knob]bool
+
+	mu       sync.Mutex
+	owner    map[string]string          // live token -> user
+	devices  map[string]map[string]bool // user -> live tokens
+	revoked  map[string]string          // revoked token -> user
+	banned   map[string]bool            // users whose new sessions are refused (knob)
+	issued   []string                   // every token handed out, for leak checks
+	inflight map[string]int             // user -> revoke-alls running (knob)
+}
+
+// NewBackend builds a backend with the given knobs turned.
+func NewBackend(knobs ...Knob) *Backend {
+	b := &Backend{knobs: map[Knob]bool{}, owner: map[string]string{}, devices: map[string]map[string]bool{},
+		revoked: map[string]string{}, banned: map[string]bool{}, inflight: map[string]int{}}
+	for _, k := range knobs {
+		b.knobs[k] = true
+	}
+	return b
+}
+
+func (b *Backend) on(k Knob) bool { return b.knobs[k] }
+
+// Issued returns every token the backend handed out.
+func (b *Backend) Issued() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.issued...)
+}
+
+func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/__mock/sessions" && r.Method == http.MethodPost {
+		b.mint(w, r)
+		return
+	}
+	// Read (and bound) whatever body came, as a production server would.
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+
+	path := r.URL.Path
+	if b.on(TrailingSlashBypass) && path == "/sessions/revoke-all/" {
+		b.success(w, r, "")
+		return
+	}
+	if path != "/sessions/revoke-all" {
+		b.json(w, http.StatusNotFound, map[string]any{"success": false, "error": "Not found"})
+		return
+	}
+	if b.on(AcceptHTML500) && strings.Contains(r.Header.Get("Accept"), "text/html") {
+		b.json(w, http.StatusInternalServerError, map[string]any{"success": false, "error": "cannot render html"})
+		return
+	}
+	if r.Method != http.MethodPost {
+		b.otherMethod(w, r)
+		return
+	}
+	if b.on(InvalidJSONBody500) && strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") && r.ContentLength != 0 {
+		b.json(w, http.StatusInternalServerError, map[string]any{"success": false, "error": "unexpected end of JSON input"})
+		return
+	}
+	token, fail := b.authenticate(r)
+	if fail != "" {
+		b.unauthorized(w, r, fail)
+		return
+	}
+	if strings.Contains(strings.ToLower(r.Header.Get("Prefer")), "code=500") {
+		body := map[string]any{"success": false, "error": "Failed to revoke all sessions"}
+		if b.on(Bad500Body) {
+			body = map[string]any{"success": "no", "error": 500}
+		}
+		b.json(w, http.StatusInternalServerError, body)
+		return
+	}
+	if b.on(ConcurrentRevoke500) && !b.enterRevoke(token) {
+		b.json(w, http.StatusInternalServerError, map[string]any{"success": false, "error": "deadlock detected"})
+		return
+	}
+	b.success(w, r, token)
+}
+
+// authenticate returns the caller's live token, or why it was refused:
+// "missing", "malformed" (400 allowed), "invalid".
+func (b *Backend) authenticate(r *http.Request) (string, string) {
+	if b.on(AcceptsQueryToken) {
+		if t := r.URL.Query().Get("access_token"); t != "" && b.live(t) {
+			return t, ""
+		}
+	}
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		if b.on(AcceptsNoHeader) {
+			return "", ""
+		}
+		if b.on(RedirectsToLogin) {
+			return "", "redirect"
+		}
+		return "", "missing"
+	}
+	scheme, cred, hasSpace := strings.Cut(h, " ")
+	if !hasSpace && b.on(AcceptsBareToken) {
+		return h, ""
+	}
+	bearer := strings.EqualFold(scheme, "Bearer")
+	if b.on(CaseSensitiveScheme) {
+		bearer = scheme == "Bearer"
+	}
+	if !bearer {
+		if b.on(AcceptsBasic) && strings.EqualFold(scheme, "Basic") {
+			return "", ""
+		}
+		if b.on(RejectedRequestRevokes) {
+			b.revokeAll(strings.TrimSpace(cred))
+		}
+		return "", "invalid"
+	}
+	token := strings.TrimLeft(cred, " ")
+	if token == "" {
+		if b.on(AcceptsEmptyBearer) {
+			return "", ""
+		}
+		return "", "malformed"
+	}
+	if !b64token(token) {
+		if b.on(Malformed500) {
+			return "", "crash"
+		}
+		return "", "malformed"
+	}
+	if b.on(AcceptsAnyToken) || b.live(token) {
+		return token, ""
+	}
+	if b.on(RevokedTokenWorks) && b.wasRevoked(token) {
+		return token, ""
+	}
+	if b.on(Forbidden403) {
+		return "", "forbidden"
+	}
+	return "", "invalid"
+}
+
+func b64token(s string) bool {
+	if len(s) > 4096 {
+		return false
+	}
+	t := strings.TrimRight(s, "=")
+	if t == "" {
+		return false
+	}
+	for _, c := range t {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.ContainsRune("-._~+/", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (b *Backend) unauthorized(w http.ResponseWriter, r *http.Request, why string) {
+	switch why {
+	case "redirect":
+		http.Redirect(w, r, "/login", http.StatusFound)
+		return
+	case "crash":
+		b.json(w, http.StatusInternalServerError, map[string]any{"success": false, "error": "index out of range"})
+		return
+	case "forbidden":
+		b.json(w, http.StatusForbidden, map[string]any{"success": false, "error": "Forbidden"})
+		return
+	case "malformed":
+		if b.on(BadRequestForMalformed) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ref", error="invalid_request"`)
+			b.json(w, http.StatusBadRequest, map[string]any{"success": false, "error": "Malformed Authorization header"})
+			return
+		}
+	}
+	challenge := `Bearer realm="ref"`
+	if why != "missing" {
+		challenge += `, error="invalid_token"`
+		if b.on(ErrorDescription) {
+			challenge += `, error_description="The access token expired or was revoked"`
+		}
+	}
+	if !b.on(NoWWWAuthenticate) {
+		w.Header().Set("WWW-Authenticate", challenge)
+	}
+	body := map[string]any{"success": false, "error": "Unauthorized"}
+	if b.on(OtherMessages) {
+		body["error"] = "Session expired, please sign in again"
+	}
+	if b.on(ErrorBodyWithoutSuccess) {
+		delete(body, "success")
+	}
+	if b.on(EchoesToken) {
+		if _, cred, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok {
+			body["error"] = "Unknown token " + strings.TrimSpace(cred)
+		}
+	}
+	b.json(w, http.StatusUnauthorized, body)
+}
+
+func (b *Backend) otherMethod(w http.ResponseWriter, r *http.Request) {
+	token, _ := b.authenticate(r)
+	if b.on(GetRevokes) && token != "" {
+		b.revokeAll(token)
+	}
+	if b.on(GetAnswers200) {
+		b.json(w, http.StatusOK, map[string]any{"success": true, "message": "ok"})
+		return
+	}
+	if !b.on(NoAllowOn405) {
+		w.Header().Set("Allow", "POST")
+	}
+	b.json(w, http.StatusMethodNotAllowed, map[string]any{"success": false, "error": "Method not allowed"})
+}
+
+func (b *Backend) success(w http.ResponseWriter, r *http.Request, token string) {
+	if token != "" {
+		switch {
+		case b.on(RevokesNothing):
+		case b.on(RevokesOnlyCurrent):
+			b.revokeOne(token)
+		case b.on(RevokesEveryone):
+			b.revokeEveryone()
+		default:
+			b.revokeAll(token)
+		}
+	}
+	switch {
+	case b.on(Hangs):
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
+		return
+	case b.on(ResetsConnection):
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+	case b.on(DripsBody):
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		fl, _ := w.(http.Flusher)
+		for _, c := range []byte(`{"success":true,"message":"All sessions revoked successfully"}`) {
+			if _, err := w.Write([]byte{c}); err != nil {
+				return
+			}
+			if fl != nil {
+				fl.Flush()
+			}
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+		return
+	case b.on(HugeBody):
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, `{"success":true,"message":"`+strings.Repeat("x", 5<<20)+`"}`)
+		return
+	case b.on(InvalidJSON200):
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, `{"success":true,"message":`)
+		return
+	case b.on(TextPlain):
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "All sessions revoked successfully")
+		return
+	}
+	status := http.StatusOK
+	if b.on(Answers202) {
+		status = http.StatusAccepted
+	}
+	body := map[string]any{"success": true, "message": "All sessions revoked successfully"}
+	if b.on(SuccessAsString) {
+		body["success"] = "true"
+	}
+	if b.on(SuccessFalseOn200) {
+		body["success"] = false
+	}
+	if b.on(OtherMessages) {
+		body["message"] = "Signed out on every device"
+	}
+	b.json(w, status, body)
+}
+
+func (b *Backend) json(w http.ResponseWriter, status int, body map[string]any) {
+	if b.on(ExtraFields) {
+		body["requestId"] = "req-1234"
+		body["meta"] = map[string]any{"region": "eu"}
+	}
+	data, _ := json.Marshal(body)
+	ct := "application/json"
+	if b.on(Charset) {
+		ct = "application/json; charset=utf-8"
+	}
+	w.Header().Set("Content-Type", ct)
+	if !b.on(NoCacheControl) {
+		w.Header().Set("Cache-Control", "no-store")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
+
+// mint answers POST /__mock/sessions {"user":"x"} with a new session.
+func (b *Backend) mint(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		User string `json:"user"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil || req.User == "" {
+		http.Error(w, `{"error":"user required"}`, http.StatusBadRequest)
+		return
+	}
+	var raw [24]byte
+	_, _ = rand.Read(raw[:])
+	token := "ref" + base64.RawURLEncoding.EncodeToString(raw[:])
+	b.mu.Lock()
+	b.issued = append(b.issued, token)
+	if !b.banned[req.User] {
+		b.owner[token] = req.User
+		if b.devices[req.User] == nil {
+			b.devices[req.User] = map[string]bool{}
+		}
+		b.devices[req.User][token] = true
+	}
+	if b.on(RevokedComeBackAfterLogin) {
+		for t, u := range b.revoked {
+			if u == req.User {
+				b.owner[t] = u
+				b.devices[u][t] = true
+				delete(b.revoked, t)
+			}
+		}
+	}
+	b.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	_ = json.NewEncoder(w).Encode(map[string]string{"user": req.User, "token": token})
+}
+
+func (b *Backend) live(token string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, ok := b.owner[token]
+	return ok
+}
+
+func (b *Backend) wasRevoked(token string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, ok := b.revoked[token]
+	return ok
+}
+
+func (b *Backend) revokeAll(token string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	user, ok := b.owner[token]
+	if !ok {
+		return
+	}
+	for t := range b.devices[user] {
+		delete(b.owner, t)
+		b.revoked[t] = user
+	}
+	delete(b.devices, user)
+	if b.on(BansUser) {
+		b.banned[user] = true
+	}
+}
+
+func (b *Backend) revokeOne(token string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if user, ok := b.owner[token]; ok {
+		delete(b.owner, token)
+		delete(b.devices[user], token)
+		b.revoked[token] = user
+	}
+}
+
+func (b *Backend) revokeEveryone() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for t, u := range b.owner {
+		b.revoked[t] = u
+	}
+	b.owner = map[string]string{}
+	b.devices = map[string]map[string]bool{}
+}
+
+// enterRevoke reports false when another revoke-all of the same user is
+// running (the ConcurrentRevoke500 knob's lock-contention bug); it holds
+// the caller for a moment so that concurrent calls do overlap.
+func (b *Backend) enterRevoke(token string) bool {
+	b.mu.Lock()
+	user := b.owner[token]
+	b.inflight[user]++
+	n := b.inflight[user]
+	b.mu.Unlock()
+	time.Sleep(50 * time.Millisecond)
+	b.mu.Lock()
+	b.inflight[user]--
+	b.mu.Unlock()
+	return n == 1
+}

@@ -1,0 +1,112 @@
+package teeth
+
+// The knobs. Each defect names the rule the suite must fail it on.
+const (
+	AcceptsNoHeader           Knob = "accepts a request without an Authorization header"
+	AcceptsBasic              Knob = "accepts Basic credentials"
+	AcceptsBareToken          Knob = "accepts a bare token without a scheme"
+	AcceptsEmptyBearer        Knob = "accepts an empty bearer token"
+	AcceptsAnyToken           Knob = "accepts any well-formed token (no session lookup)"
+	Forbidden403              Knob = "answers 403 instead of 401 for an unknown token"
+	RevokedTokenWorks         Knob = "keeps accepting revoked tokens"
+	RejectedRequestRevokes    Knob = "revokes the sessions of a token sent under a non-Bearer scheme, then answers 401"
+	AcceptsQueryToken         Knob = "accepts the token from ?access_token="
+	Malformed500              Knob = "crashes (500) on a malformed bearer token"
+	NoWWWAuthenticate         Knob = "sends no WWW-Authenticate on 401"
+	CaseSensitiveScheme       Knob = "matches the Bearer scheme case-sensitively"
+	EchoesToken               Knob = "echoes the credential in the 401 body"
+	Answers202                Knob = "answers 202 instead of 200"
+	TextPlain                 Knob = "answers text/plain"
+	SuccessAsString           Knob = `sends "success": "true" (a string)`
+	Bad500Body                Knob = "sends a 500 whose body breaks the 500 schema"
+	SuccessFalseOn200         Knob = `sends "success": false with a 200`
+	ErrorBodyWithoutSuccess   Knob = `sends error bodies without "success"`
+	NoCacheControl            Knob = "sends no Cache-Control: no-store"
+	GetAnswers200             Knob = "answers 200 to GET without revoking"
+	GetRevokes                Knob = "revokes on GET (and answers 405)"
+	NoAllowOn405              Knob = "sends 405 without Allow"
+	InvalidJSONBody500        Knob = "crashes (500) on a JSON request body"
+	AcceptHTML500             Knob = "crashes (500) on Accept: text/html"
+	RedirectsToLogin          Knob = "redirects an anonymous call to /login (302)"
+	TrailingSlashBypass       Knob = "serves /sessions/revoke-all/ without authentication"
+	RevokesNothing            Knob = "answers 200 but revokes nothing"
+	RevokesOnlyCurrent        Knob = "revokes only the calling session"
+	RevokesEveryone           Knob = "revokes every user's sessions"
+	BansUser                  Knob = "refuses the user's new sessions after a revoke-all"
+	ConcurrentRevoke500       Knob = "fails (500) when revoke-alls of one user overlap"
+	RevokedComeBackAfterLogin Knob = "restores revoked sessions when the user logs in again"
+	Hangs                     Knob = "never answers a valid call"
+	DripsBody                 Knob = "drips the 200 body a byte every 200 ms"
+	ResetsConnection          Knob = "resets the connection on a valid call"
+	HugeBody                  Knob = "sends a 5 MiB body"
+	InvalidJSON200            Knob = "sends invalid JSON with a 200"
+
+	// Legitimate variations: the suite must pass them in strict mode.
+	ExtraFields            Knob = "adds extra fields to every body"
+	Charset                Knob = "sends application/json; charset=utf-8"
+	BadRequestForMalformed Knob = "answers 400 invalid_request to malformed credentials"
+	OtherMessages          Knob = "uses other message texts"
+	ErrorDescription       Knob = "adds error_description to the challenge"
+)
+
+// Defect is a knob and what the suite must say about it.
+type Defect struct {
+	Knob   Knob
+	Rule   string // the rule ID that must fail
+	Should bool   // a SHOULD rule: fails only in strict mode, a finding otherwise
+	Slow   bool   // needs a short CONTRACT_TIMEOUT (hangs or drips)
+}
+
+// Defects is the catalogue of broken backends, across every rule group and
+// the failures a network can add.
+var Defects = []Defect{
+	// Auth, MUST
+	{Knob: AcceptsNoHeader, Rule: "AUTH-001"},
+	{Knob: AcceptsBasic, Rule: "AUTH-002"},
+	{Knob: AcceptsBareToken, Rule: "AUTH-003"},
+	{Knob: AcceptsEmptyBearer, Rule: "AUTH-004"},
+	{Knob: AcceptsAnyToken, Rule: "AUTH-005"},
+	{Knob: Forbidden403, Rule: "AUTH-005"},
+	{Knob: RevokedTokenWorks, Rule: "AUTH-006"},
+	{Knob: RejectedRequestRevokes, Rule: "AUTH-007"},
+	{Knob: AcceptsQueryToken, Rule: "AUTH-008"},
+	{Knob: Malformed500, Rule: "AUTH-009"},
+	// Auth, SHOULD
+	{Knob: NoWWWAuthenticate, Rule: "AUTH-010", Should: true},
+	{Knob: CaseSensitiveScheme, Rule: "AUTH-011", Should: true},
+	{Knob: EchoesToken, Rule: "AUTH-012", Should: true},
+	// Schema, MUST
+	{Knob: Answers202, Rule: "SCHEMA-001"},
+	{Knob: TextPlain, Rule: "SCHEMA-001"},
+	{Knob: SuccessAsString, Rule: "SCHEMA-001"},
+	{Knob: Bad500Body, Rule: "SCHEMA-003"},
+	{Knob: Forbidden403, Rule: "SCHEMA-004"},
+	// Schema, SHOULD
+	{Knob: SuccessFalseOn200, Rule: "SCHEMA-005", Should: true},
+	{Knob: ErrorBodyWithoutSuccess, Rule: "SCHEMA-006", Should: true},
+	{Knob: NoCacheControl, Rule: "SCHEMA-007", Should: true},
+	// HTTP
+	{Knob: GetAnswers200, Rule: "HTTP-001"},
+	{Knob: GetRevokes, Rule: "HTTP-002"},
+	{Knob: NoAllowOn405, Rule: "HTTP-003", Should: true},
+	{Knob: InvalidJSONBody500, Rule: "HTTP-004"},
+	{Knob: AcceptHTML500, Rule: "HTTP-005"},
+	{Knob: RedirectsToLogin, Rule: "HTTP-006"},
+	{Knob: TrailingSlashBypass, Rule: "HTTP-007"},
+	// Revocation
+	{Knob: RevokesNothing, Rule: "REV-001"},
+	{Knob: RevokesOnlyCurrent, Rule: "REV-002"},
+	{Knob: RevokesEveryone, Rule: "REV-003"},
+	{Knob: BansUser, Rule: "REV-004"},
+	{Knob: ConcurrentRevoke500, Rule: "REV-005"},
+	{Knob: RevokedComeBackAfterLogin, Rule: "REV-006"},
+	// What a network or a crashing server adds
+	{Knob: Hangs, Rule: "SCHEMA-001", Slow: true},
+	{Knob: DripsBody, Rule: "SCHEMA-001", Slow: true},
+	{Knob: ResetsConnection, Rule: "SCHEMA-001"},
+	{Knob: HugeBody, Rule: "SCHEMA-001"},
+	{Knob: InvalidJSON200, Rule: "SCHEMA-001"},
+}
+
+// Variations are legitimate: a conforming backend may do each.
+var Variations = []Knob{ExtraFields, Charset, BadRequestForMalformed, OtherMessages, ErrorDescription}

@@ -1,0 +1,121 @@
+package teeth
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flashback/revoke-contract/contract/runner"
+)
+
+// parallel bounds the suite runs at once: the machine has two cores.
+var parallel = make(chan struct{}, 2)
+
+func run(t *testing.T, b *Backend, strict bool, timeout time.Duration) runner.Result {
+	t.Helper()
+	parallel <- struct{}{}
+	defer func() { <-parallel }()
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	res, err := runner.Run(context.Background(), runner.Options{BaseURL: srv.URL, Mint: true, Strict: strict, Timeout: timeout, Deadline: 2 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertNoTokenLeaks(t, b, res)
+	return res
+}
+
+// assertNoTokenLeaks: no token the backend handed out may appear in the
+// suite's output or its JUnit report, whatever the backend did.
+func assertNoTokenLeaks(t *testing.T, b *Backend, res runner.Result) {
+	t.Helper()
+	issued := b.Issued()
+	if len(issued) == 0 {
+		t.Fatalf("the suite minted no session:\n%s", res.Output)
+	}
+	for _, tok := range issued {
+		if strings.Contains(res.Output, tok) || strings.Contains(res.JUnit, tok) {
+			t.Fatalf("a token appears in the suite's output or JUnit report")
+		}
+	}
+}
+
+func TestReferenceBackendPassesStrict(t *testing.T) {
+	t.Parallel()
+	res := run(t, NewBackend(), true, 0)
+	if res.ExitCode != 0 || len(res.Rules("failed")) > 0 {
+		t.Fatalf("exit %d, failed %v:\n%s", res.ExitCode, res.Rules("failed"), res.Failures())
+	}
+	if skipped := res.Rules("skipped"); len(skipped) > 0 {
+		t.Errorf("a backend with a token command must run every rule; skipped: %v", skipped)
+	}
+	if n := len(res.Rules("passed")); n < 30 {
+		t.Errorf("only %d rules passed", n)
+	}
+}
+
+func TestLegitimateVariationsPassStrict(t *testing.T) {
+	t.Parallel()
+	for _, k := range Variations {
+		t.Run(string(k), func(t *testing.T) {
+			t.Parallel()
+			res := run(t, NewBackend(k), true, 0)
+			if res.ExitCode != 0 {
+				t.Fatalf("a legitimate variation failed the strict suite (exit %d):\n%s", res.ExitCode, res.Failures())
+			}
+		})
+	}
+	t.Run("all at once", func(t *testing.T) {
+		t.Parallel()
+		if res := run(t, NewBackend(Variations...), true, 0); res.ExitCode != 0 {
+			t.Fatalf("exit %d:\n%s", res.ExitCode, res.Failures())
+		}
+	})
+}
+
+func TestEveryDefectFailsItsRule(t *testing.T) {
+	t.Parallel()
+	rules := map[string]bool{}
+	for _, d := range Defects {
+		rules[strings.Split(d.Rule, "-")[0]] = true
+	}
+	if len(Defects) < 20 || len(rules) < 4 {
+		t.Fatalf("the catalogue must cover at least 20 defects across every group: %d defects, groups %v", len(Defects), rules)
+	}
+	for _, d := range Defects {
+		t.Run(d.Rule+"/"+string(d.Knob), func(t *testing.T) {
+			t.Parallel()
+			timeout := 2 * time.Second
+			if d.Slow {
+				timeout = time.Second
+			}
+			res := run(t, NewBackend(d.Knob), false, timeout)
+			if d.Should {
+				// Not strict: reported as a finding, the run passes.
+				if res.ExitCode != 0 {
+					t.Fatalf("a SHOULD defect failed the non-strict run (exit %d):\n%s", res.ExitCode, res.Failures())
+				}
+				if !slices.Contains(res.FindingRules(), d.Rule) {
+					t.Fatalf("%s not reported as a finding; findings %v", d.Rule, res.FindingRules())
+				}
+				res = run(t, NewBackend(d.Knob), true, timeout)
+			}
+			if res.ExitCode == 0 {
+				t.Fatalf("the suite passed a backend that %s (strict=%v)", d.Knob, d.Should)
+			}
+			if !slices.Contains(res.Rules("failed"), d.Rule) {
+				t.Fatalf("want %s among the failed rules, got %v:\n%s", d.Rule, res.Rules("failed"), res.Failures())
+			}
+			if res.Elapsed > time.Minute {
+				t.Errorf("the run took %v: the suite must end in bounded time", res.Elapsed)
+			}
+			if os.Getenv("TEETH_VERBOSE") != "" {
+				t.Logf("%s: exit %d in %v, failed %v", d.Knob, res.ExitCode, res.Elapsed.Round(time.Millisecond), res.Rules("failed"))
+			}
+		})
+	}
+}
