@@ -1,0 +1,233 @@
+// Package prism checks the project against Stoplight Prism, an independent
+// implementation of the same spec: the contract suite's stateless rules
+// against Prism's mock, and Prism's validating proxy in front of our mock.
+package prism
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/flashback/revoke-contract/contract/runner"
+)
+
+// prism starts `prism ARGS...` on a free loopback port and returns its
+// base URL; it is killed (with its process group) when the test ends.
+func prism(t *testing.T, args ...string) string {
+	t.Helper()
+	root, err := runner.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(root, "tools", "node_modules", ".bin", "prism")
+	if _, err := os.Stat(bin); err != nil {
+		msg := "SKIPPED: Prism is not installed (run `make npm-tools`); the Prism checks did not run"
+		if os.Getenv("REVOKE_REQUIRE_TOOLS") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	port := freePort(t)
+	cmd := exec.Command(bin, append(args, "-h", "127.0.0.1", "-p", fmt.Sprint(port))...)
+	cmd.Dir = root
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	logPath := filepath.Join(t.TempDir(), "prism.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		logFile.Close()
+	})
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
+			c.Close()
+			return base
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	out, _ := os.ReadFile(logPath)
+	t.Fatalf("Prism did not listen within 60s:\n%s", out)
+	return ""
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// prismDeviations are the MUST rules Prism 5.16 (tools/package.json) breaks
+// as a mock of our spec, each verified by hand against the RFCs; the suite is
+// right to fail them. They are pinned so that this test notices when Prism
+// changes, in either direction.
+var prismDeviations = map[string]string{
+	"AUTH-009":   "accepts malformed bearer credentials (`Bearer a b`, `Bearer ä`, an 8 KiB token) with 200 (RFC 6750 §2.1, §3.1)",
+	"HTTP-004":   "answers 415 to any request body and never answers an invalid JSON body (the request times out)",
+	"HTTP-005":   "answers 500 to a nonsense Content-Type",
+	"SCHEMA-003": "its 500 body is Prism's own {\"error\":{...}}, not the spec's 500 schema",
+	"SCHEMA-004": "answers 415, a status the operation does not document",
+}
+
+// TestSuiteAgainstPrismMock runs every rule that does not need a server
+// keeping sessions against Prism's mock of our spec: an independent
+// implementation of the same document. Prism accepts any bearer token, so
+// the token command just invents one per call. Every selected rule passes
+// except Prism's known deviations; its SHOULD breaches are findings.
+func TestSuiteAgainstPrismMock(t *testing.T) {
+	base := prism(t, "mock", "spec/openapi.yaml")
+	res, err := runner.Run(context.Background(), runner.Options{
+		BaseURL:     base,
+		TokenCmd:    `echo "prism${CONTRACT_USER}$$$(date +%N)"`,
+		LabelFilter: "!stateful",
+		Timeout:     3 * time.Second,
+		Deadline:    3 * time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for id := range prismDeviations {
+		want = append(want, id)
+	}
+	slices.Sort(want)
+	if got := res.Rules("failed"); !slices.Equal(got, want) {
+		t.Fatalf("failed rules against Prism: %v, want exactly Prism's known deviations %v:\n%s", got, want, res.Failures())
+	}
+	if res.ExitCode == 0 {
+		t.Error("MUST rules failed but the suite exited 0")
+	}
+	for _, c := range res.Cases {
+		if c.Rule != "" && strings.Contains(c.Name, "stateful") && c.Status != "skipped" {
+			t.Errorf("a stateful rule ran despite the label filter: %s", c.Name)
+		}
+	}
+	// Prism's SHOULD breaches: no Allow on 405 (RFC 9110 §15.5.6), "Bearer"
+	// matched case-sensitively (RFC 9110 §11.1).
+	for _, id := range []string{"HTTP-003", "AUTH-011"} {
+		if !slices.Contains(res.FindingRules(), id) {
+			t.Errorf("want %s reported as a finding about Prism; findings: %v", id, res.FindingRules())
+		}
+	}
+	if n := len(res.Rules("passed")); n < 12 {
+		t.Errorf("only %d rules passed against Prism: %v", n, res.Rules("passed"))
+	}
+	t.Logf("against Prism: passed %v; findings about Prism %v", res.Rules("passed"), res.FindingRules())
+	for _, id := range want {
+		t.Logf("Prism deviation %s: %s", id, prismDeviations[id])
+	}
+}
+
+// TestPrismProxyFindsNoViolation puts Prism's validating proxy in front of
+// our mock: the mock's 200, its 500 chosen with Prefer and its 401 must all
+// pass Prism's validation of the spec. A deliberately wrong upstream proves
+// the proxy does flag violations.
+func TestPrismProxyFindsNoViolation(t *testing.T) {
+	root, err := runner.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mock := startMock(t, root)
+	base := prism(t, "proxy", "--errors", "spec/openapi.yaml", mock)
+
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		status int
+	}{
+		{"200", map[string]string{"Authorization": "Bearer proxy-check-token-1"}, 200},
+		{"500 via Prefer", map[string]string{"Authorization": "Bearer proxy-check-token-2", "Prefer": "code=500"}, 500},
+		{"401 from a malformed token", map[string]string{"Authorization": "Bearer bad token"}, 401},
+		{"401 without credentials", nil, 401},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, base+"/sessions/revoke-all", nil)
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if v := resp.Header.Get("sl-violations"); v != "" {
+				t.Errorf("Prism reports violations: %s", v)
+			}
+		})
+	}
+
+	t.Run("a wrong upstream is flagged", func(t *testing.T) {
+		bad := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"success":"yes"}`))
+		})}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = bad.Serve(ln) }()
+		t.Cleanup(func() { _ = bad.Close() })
+		badProxy := prism(t, "proxy", "--errors", "spec/openapi.yaml", "http://"+ln.Addr().String())
+		req, _ := http.NewRequest(http.MethodPost, badProxy+"/sessions/revoke-all", nil)
+		req.Header.Set("Authorization", "Bearer proxy-check-token-3")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("sl-violations") == "" && resp.StatusCode < 400 {
+			t.Errorf("Prism's proxy let a body that breaks the schema through unflagged (%d)", resp.StatusCode)
+		}
+	})
+}
+
+// startMock runs the revoke-mock binary (lazy sessions) on a free port.
+func startMock(t *testing.T, root string) string {
+	t.Helper()
+	b, err := runner.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	cmd := exec.Command(b.Mock, "--port", fmt.Sprint(port))
+	cmd.Dir = root
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for i := 0; i < 100; i++ {
+		if resp, err := http.Get(base + "/__mock/health"); err == nil {
+			resp.Body.Close()
+			return base
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the mock did not start")
+	return ""
+}
