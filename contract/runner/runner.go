@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -249,31 +250,20 @@ func ParseJUnit(data []byte) ([]Case, error) {
 
 // Rules returns the sorted rule IDs whose cases have the status.
 func (r Result) Rules(status string) []string {
-	seen := map[string]bool{}
-	for _, c := range r.Cases {
-		if c.Rule != "" && c.Status == status {
-			seen[c.Rule] = true
-		}
-	}
-	var ids []string
-	for id := range seen {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
+	return r.ruleIDs(func(c Case) bool { return c.Status == status })
 }
 
 // FindingRules returns the sorted IDs of rules reported as SHOULD findings.
 func (r Result) FindingRules() []string {
-	seen := map[string]bool{}
-	for _, c := range r.Cases {
-		if c.Rule != "" && len(c.Findings) > 0 {
-			seen[c.Rule] = true
-		}
-	}
+	return r.ruleIDs(func(c Case) bool { return len(c.Findings) > 0 })
+}
+
+func (r Result) ruleIDs(keep func(Case) bool) []string {
 	var ids []string
-	for id := range seen {
-		ids = append(ids, id)
+	for _, c := range r.Cases {
+		if c.Rule != "" && keep(c) && !slices.Contains(ids, c.Rule) {
+			ids = append(ids, c.Rule)
+		}
 	}
 	sort.Strings(ids)
 	return ids
