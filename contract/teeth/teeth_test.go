@@ -2,6 +2,7 @@ package teeth
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -118,4 +119,52 @@ func TestEveryDefectFailsItsRule(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStaticTokenOnly: with one CONTRACT_TOKEN and no command, the rules
+// that need more sessions are skipped, each with its reason, the summary
+// counts them, and SCHEMA-001 still checks a real 200 with the one token.
+func TestStaticTokenOnly(t *testing.T) {
+	t.Parallel()
+	b := NewBackend()
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	token := mintDirect(t, b, "primary")
+	parallel <- struct{}{}
+	res, err := runner.Run(context.Background(), runner.Options{BaseURL: srv.URL, Token: token, Strict: true})
+	<-parallel
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(res.Output, token) || strings.Contains(res.JUnit, token) {
+		t.Fatal("the static token appears in the output or the JUnit report")
+	}
+	if res.ExitCode != 0 {
+		t.Fatalf("exit %d:\n%s", res.ExitCode, res.Failures())
+	}
+	skipped := res.Rules("skipped")
+	if len(skipped) == 0 || !slices.Contains(skipped, "REV-002") {
+		t.Fatalf("rules needing several sessions must be skipped; skipped %v", skipped)
+	}
+	if !strings.Contains(res.Output, "needs CONTRACT_TOKEN_CMD") {
+		t.Errorf("the skip reasons are not in the output:\n%s", res.Output)
+	}
+	if !strings.Contains(res.Output, "skipped rules with reasons: ") || strings.Contains(res.Output, "skipped rules with reasons: 0") {
+		t.Errorf("the summary does not count the skipped rules")
+	}
+	if !slices.Contains(res.Rules("passed"), "SCHEMA-001") {
+		t.Errorf("SCHEMA-001 should spend the one token; passed %v", res.Rules("passed"))
+	}
+}
+
+// mintDirect mints a session through the backend's control endpoint.
+func mintDirect(t *testing.T, b *Backend, user string) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	b.ServeHTTP(rec, httptest.NewRequest("POST", "/__mock/sessions", strings.NewReader(`{"user":"`+user+`"}`)))
+	var out struct{ Token string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || out.Token == "" {
+		t.Fatalf("mint: %d %s", rec.Code, rec.Body)
+	}
+	return out.Token
 }
