@@ -24,6 +24,9 @@ type operation struct {
 	answers  []*answer // by status code, ascending; "default" last
 	first2xx *answer   // what an unadorned request gets
 	revokes  bool      // a 2xx answer revokes every session of the caller
+	// validates is false when the operation declares no parameter and no
+	// request body: kin-openapi would then have nothing to check.
+	validates bool
 }
 
 // answer is one documented response with its example bodies.
@@ -31,13 +34,17 @@ type answer struct {
 	code        string // as written in the spec: "200", "default"
 	status      int
 	contentType string
-	examples    []example // in document order; never empty
-	headers     map[string]string
+	// contentTypeValue is contentType as a header value, shared by every answer.
+	contentTypeValue []string
+	examples         []example // in document order; never empty
+	headers          map[string]string
 }
 
 type example struct {
 	name string // "" for a media type's single `example` or a generated body
 	body []byte
+	// contentLength is len(body) rendered once, shared by every answer.
+	contentLength []string
 }
 
 func (a *answer) example(name string) (example, bool) {
@@ -152,6 +159,14 @@ func compileAnswers(lib *v3.Operation, kin *openapi3.Operation) ([]*answer, erro
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].status < out[j].status })
+	for _, a := range out {
+		if a.contentType != "" {
+			a.contentTypeValue = []string{a.contentType}
+		}
+		for i := range a.examples {
+			a.examples[i].contentLength = []string{strconv.Itoa(len(a.examples[i].body))}
+		}
+	}
 	return out, nil
 }
 

@@ -63,7 +63,7 @@ func (p corsPolicy) allows(origin string) bool {
 // credentials).
 func (s *Server) applyCORS(w *recorder, r *http.Request) bool {
 	h := w.Header()
-	h["Vary"] = append(h["Vary"], "Origin")
+	h["Vary"] = varyOrigin // the first header set: nothing to append to
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return false

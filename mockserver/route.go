@@ -61,9 +61,8 @@ func (rt *router) find(method, path string) (match, bool) {
 	if !strings.HasPrefix(path, "/") {
 		return match{}, false
 	}
-	segs := strings.Split(path[1:], "/")
 	for _, e := range rt.paths {
-		params, ok := matchSegments(e.segments, segs)
+		params, ok := matchSegments(e.segments, path[1:])
 		if !ok {
 			continue
 		}
@@ -72,23 +71,27 @@ func (rt *router) find(method, path string) (match, bool) {
 	return match{}, false
 }
 
-func matchSegments(tmpl, segs []string) (map[string]string, bool) {
-	if len(tmpl) != len(segs) {
-		return nil, false
-	}
+// matchSegments walks path segment by segment without splitting it, so a
+// request to a literal path allocates nothing.
+func matchSegments(tmpl []string, path string) (map[string]string, bool) {
 	var params map[string]string
 	for i, t := range tmpl {
+		seg, rest, more := strings.Cut(path, "/")
+		if more != (i < len(tmpl)-1) {
+			return nil, false
+		}
+		path = rest
 		if len(t) > 2 && t[0] == '{' && t[len(t)-1] == '}' {
-			if segs[i] == "" {
+			if seg == "" {
 				return nil, false
 			}
 			if params == nil {
 				params = map[string]string{}
 			}
-			params[t[1:len(t)-1]] = segs[i]
+			params[t[1:len(t)-1]] = seg
 			continue
 		}
-		if t != segs[i] {
+		if t != seg {
 			return nil, false
 		}
 	}

@@ -73,11 +73,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// Buffered: one write per batch of request lines, not one per request.
+	logOut := mockserver.NewLogWriter(stdout, 100*time.Millisecond)
+	defer logOut.Close()
 	var logger *slog.Logger
 	if c.logFormat == "json" {
-		logger = slog.New(slog.NewJSONHandler(stdout, nil))
+		logger = slog.New(slog.NewJSONHandler(logOut, nil))
 	} else {
-		logger = slog.New(slog.NewTextHandler(stdout, nil))
+		logger = slog.New(slog.NewTextHandler(logOut, nil))
 	}
 	var origins []string
 	if c.corsOrigins != "" {
@@ -113,6 +116,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cors = strings.Join(origins, ", ")
 	}
 	logger.Info("revoke-mock ready", "url", "http://"+ln.Addr().String(), "spec", sp.Source, "sessions", c.sessions, "cors", cors)
+	_ = logOut.Flush() // the ready line is what scripts wait for
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
