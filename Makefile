@@ -36,7 +36,7 @@ $(STATICCHECK):
 npm-tools: tools/node_modules/.installed
 
 tools/node_modules/.installed: tools/package.json tools/package-lock.json
-	cd tools && $(NPM) ci --no-audit --no-fund
+	cd tools && $(NPM) ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
 ## lint: Spectral (spectral:oas) and Redocly (recommended), no error and no warning
