@@ -39,7 +39,7 @@ func prism(t *testing.T, args ...string) string {
 	port := freePort(t)
 	cmd := exec.Command(bin, append(args, "-h", "127.0.0.1", "-p", fmt.Sprint(port))...)
 	cmd.Dir = root
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	logPath := filepath.Join(t.TempDir(), "prism.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {

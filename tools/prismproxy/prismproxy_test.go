@@ -177,7 +177,9 @@ func startProxy(t *testing.T, root, bin, upstream string, redact func(string) st
 		cmd.Dir = root
 		cmd.Stdout, cmd.Stderr = logFile, logFile
 		cmd.Env = append(os.Environ(), "SCARF_ANALYTICS=false", "NO_COLOR=1")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		// Its own process group, killed as a whole; and killed with the test
+		// binary even when a timeout panic skips the cleanups.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			logFile.Close()
 			t.Fatal(err)
