@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is stdout for a server that writes from its goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var readyURL = regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)|"url":"(http://127\.0\.0\.1:\d+)"`)
+
+// serve starts run() on a free port and returns its base URL, its stdout, a
+// way to stop it and a channel with its exit status.
+func serve(t *testing.T, args ...string) (string, *lockedBuffer, context.CancelFunc, chan int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errOut := &lockedBuffer{}, &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, append([]string{"--port", "0"}, args...), out, errOut) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("the mock did not stop within 15s")
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := readyURL.FindStringSubmatch(out.String()); m != nil {
+			return m[1] + m[2], out, cancel, done
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("run exited %d before it was ready: %s%s", code, out, errOut)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatalf("no ready line within 10s: %s", out)
+	return "", nil, nil, nil
+}
+
+func TestServesAndLogsOneJSONLinePerRequestWithoutTokens(t *testing.T) {
+	base, out, cancel, done := serve(t, "--log-format", "json", "--sessions", "issued")
+	token := mintOK(t, base, "alice")
+
+	for _, req := range []*http.Request{
+		newReq(t, "POST", base+"/sessions/revoke-all", "Bearer "+token),
+		newReq(t, "POST", base+"/sessions/revoke-all?access_token="+token, ""),
+		newReq(t, "POST", base+"/sessions/revoke-all", "Bearer "+token),
+		newReq(t, "GET", base+"/__mock/health", ""),
+	} {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	done <- 0 // for the cleanup
+
+	logged := out.String()
+	if strings.Contains(logged, token) || strings.Contains(logged, token[:10]) {
+		t.Fatalf("the log contains the token:\n%s", logged)
+	}
+	var requests int
+	sc := bufio.NewScanner(strings.NewReader(logged))
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("not a JSON line: %s", sc.Text())
+		}
+		if rec["msg"] != "request" {
+			continue
+		}
+		requests++
+		for _, k := range []string{"method", "path", "status", "duration", "decision"} {
+			if _, ok := rec[k]; !ok {
+				t.Errorf("a request line lacks %s: %s", k, sc.Text())
+			}
+		}
+	}
+	if requests != 5 { // the mint and four requests
+		t.Errorf("%d request lines for 5 requests:\n%s", requests, logged)
+	}
+}
+
+func newReq(t *testing.T, method, url, auth string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	return req
+}
+
+func mintOK(t *testing.T, base, user string) string {
+	t.Helper()
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"token", "--url", base, "--user", user}, &out, io.Discard); code != 0 {
+		t.Fatalf("token: exit %d", code)
+	}
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	if len(lines) != 1 || lines[0] == "" {
+		t.Fatalf("token must print exactly one line, got %q", out.String())
+	}
+	return lines[0]
+}
+
+func TestTokenSubcommand(t *testing.T) {
+	base, _, _, _ := serve(t, "--sessions", "issued")
+	token := mintOK(t, base, "alice")
+	for i, want := range []int{200, 401} {
+		resp, err := http.DefaultClient.Do(newReq(t, "POST", base+"/sessions/revoke-all", "Bearer "+token))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("call %d with the minted token: %d, want %d", i+1, resp.StatusCode, want)
+		}
+	}
+
+	var errOut bytes.Buffer
+	if code := run(context.Background(), []string{"token", "--url", base}, io.Discard, &errOut); code != 2 || !strings.Contains(errOut.String(), "--user") {
+		t.Errorf("without --user: exit %d, %q", code, errOut.String())
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"token", "--url", closed, "--user", "a"}, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), "is the mock running") {
+		t.Errorf("nothing listening: exit %d, %q", code, errOut.String())
+	}
+}
+
+func TestBadFlagsAreUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"--port", "99999"},
+		{"--port", "abc"},
+		{"--sessions", "nope"},
+		{"--log-format", "xml"},
+		{"--nope"},
+		{"extra"},
+		{"--cors-origins", "http://x.test/path"},
+	} {
+		var errOut bytes.Buffer
+		if code := run(context.Background(), args, io.Discard, &errOut); code != 2 || errOut.Len() == 0 {
+			t.Errorf("%v: exit %d, message %q; want 2 and a message", args, code, errOut.String())
+		}
+	}
+}
+
+func TestBrokenSpecNamesFileAndLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "broken.yaml")
+	doc := "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {type: objectt}\n"
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	code := run(context.Background(), []string{"--port", "0", "--spec", path}, io.Discard, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), path) || !strings.Contains(errOut.String(), "line 11") {
+		t.Errorf("exit %d, %q: want 1, the file and its line", code, errOut.String())
+	}
+}
+
+func TestEnvironmentAndFlagPrecedence(t *testing.T) {
+	t.Setenv("REVOKE_MOCK_SESSIONS", "issued")
+	t.Setenv("REVOKE_MOCK_LOG_FORMAT", "json")
+	base, out, _, _ := serve(t)
+	resp, err := http.DefaultClient.Do(newReq(t, "POST", base+"/sessions/revoke-all", "Bearer never-minted-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("REVOKE_MOCK_SESSIONS=issued: unknown token got %d", resp.StatusCode)
+	}
+	if !strings.HasPrefix(out.String(), "{") {
+		t.Errorf("REVOKE_MOCK_LOG_FORMAT=json: %q", out.String())
+	}
+
+	base, _, _, _ = serve(t, "--sessions", "lazy") // the flag wins
+	resp, err = http.DefaultClient.Do(newReq(t, "POST", base+"/sessions/revoke-all", "Bearer never-minted-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("--sessions lazy over REVOKE_MOCK_SESSIONS=issued: %d, want 200", resp.StatusCode)
+	}
+
+	t.Setenv("REVOKE_MOCK_PORT", "not-a-port")
+	if code := run(context.Background(), nil, io.Discard, io.Discard); code != 2 {
+		t.Errorf("REVOKE_MOCK_PORT=not-a-port: exit %d, want 2", code)
+	}
+}
+
+// TestGracefulShutdown: a request in flight when SIGTERM arrives (here: the
+// context is cancelled) is finished before the mock exits 0.
+func TestGracefulShutdown(t *testing.T) {
+	base, _, cancel, done := serve(t)
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", base+"/sessions/revoke-all", pr)
+	req.Header.Set("Authorization", "Bearer in-flight-token")
+	req.ContentLength = 8
+	type answer struct {
+		status int
+		err    error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			got <- answer{err: err}
+			return
+		}
+		resp.Body.Close()
+		got <- answer{status: resp.StatusCode}
+	}()
+	if _, err := pw.Write([]byte("{\"a\":")); err != nil { // half the body
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case code := <-done:
+		t.Fatalf("the mock exited (%d) with a request in flight", code)
+	default:
+	}
+	if _, err := pw.Write([]byte("1}\n")); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	a := <-got
+	if a.err != nil || a.status != 200 {
+		t.Fatalf("the request in flight got %d, %v; want 200", a.status, a.err)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d after a graceful shutdown", code)
+		}
+		done <- code
+	case <-time.After(10 * time.Second):
+		t.Fatal("the mock did not exit after finishing the request")
+	}
+}
