@@ -142,27 +142,53 @@ func TestSpecKeepsEveryDocumentedFact(t *testing.T) {
 	}
 }
 
-// TestAdditionsAreMarked: what the spec adds beyond the upstream page says so.
+// TestAdditionsAreMarked: what the spec adds beyond the upstream page says
+// so (x-added: true and a reason), and nothing documented upstream does.
 func TestAdditionsAreMarked(t *testing.T) {
 	u := parseUpstream(t)
 	sp, err := spec.Embedded()
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := sp.Kin.Paths.Value(u.path).GetOperation(strings.ToUpper(u.method))
-	for status := range op.Responses.Map() {
-		if _, documented := u.responses[status]; documented {
-			continue
+	marked := func(what string, ext map[string]any) {
+		t.Helper()
+		if ext["x-added"] != true {
+			t.Errorf("%s is not in the upstream page but lacks x-added: true", what)
 		}
-		r := op.Responses.Value(status).Value
-		reason, _ := r.Extensions["x-added-reason"].(string)
-		if r.Extensions["x-added"] != true || !strings.Contains(reason, "RFC 6750") || !strings.Contains(reason, "RFC 9110") {
-			t.Errorf("response %s is not in the upstream page: it needs x-added: true and an x-added-reason citing RFC 6750 and RFC 9110", status)
+		if r, _ := ext["x-added-reason"].(string); strings.TrimSpace(r) == "" {
+			t.Errorf("%s lacks an x-added-reason", what)
 		}
 	}
-	h := sp.Kin.Components.Headers["WWWAuthenticate"]
-	if h == nil || h.Value.Extensions["x-added"] != true || h.Value.Extensions["x-added-reason"] == nil {
-		t.Error("the WWW-Authenticate header must be marked x-added with a reason")
+	op := sp.Kin.Paths.Value(u.path).GetOperation(strings.ToUpper(u.method))
+	for status, r := range op.Responses.Map() {
+		if _, documented := u.responses[status]; documented {
+			if _, added := r.Value.Extensions["x-added"]; added {
+				t.Errorf("response %s is documented upstream but marked x-added", status)
+			}
+			continue
+		}
+		marked("response "+status, r.Value.Extensions)
+		if reason, _ := r.Value.Extensions["x-added-reason"].(string); !strings.Contains(reason, "RFC 6750") || !strings.Contains(reason, "RFC 9110") {
+			t.Errorf("response %s: its x-added-reason must cite RFC 6750 and RFC 9110", status)
+		}
+	}
+	if op.Responses.Value("401") == nil {
+		t.Error("the 401 addition is gone")
+	}
+	for name, h := range sp.Kin.Components.Headers {
+		marked("header "+name, h.Value.Extensions)
+	}
+	if c := sp.Kin.Info.Contact; c != nil {
+		marked("info.contact", c.Extensions)
+	}
+	if l := sp.Kin.Info.License; l != nil {
+		marked("info.license", l.Extensions)
+	}
+	for _, tag := range sp.Kin.Tags {
+		marked("tag "+tag.Name, tag.Extensions)
+	}
+	if len(sp.Kin.Servers) == 1 && sp.Kin.Servers[0].Description != "" {
+		marked("the server's description", sp.Kin.Servers[0].Extensions)
 	}
 }
 
