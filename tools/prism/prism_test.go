@@ -5,77 +5,14 @@ package prism
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/flashback/revoke-contract/contract/runner"
+	"github.com/flashback/revoke-contract/tools/prismrun"
 )
-
-// prism starts `prism ARGS...` on a free loopback port and returns its
-// base URL; it is killed (with its process group) when the test ends.
-func prism(t *testing.T, args ...string) string {
-	t.Helper()
-	root, err := runner.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(root, "tools", "node_modules", ".bin", "prism")
-	if _, err := os.Stat(bin); err != nil {
-		msg := "SKIPPED: Prism is not installed (run `make npm-tools`); the Prism checks did not run"
-		if os.Getenv("REVOKE_REQUIRE_TOOLS") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	port := freePort(t)
-	cmd := exec.Command(bin, append(args, "-h", "127.0.0.1", "-p", fmt.Sprint(port))...)
-	cmd.Dir = root
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	logPath := filepath.Join(t.TempDir(), "prism.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-		logFile.Close()
-	})
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
-			c.Close()
-			return base
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	out, _ := os.ReadFile(logPath)
-	t.Fatalf("Prism did not listen within 60s:\n%s", out)
-	return ""
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 // prismDeviations are the MUST rules Prism 5.14.2 (tools/package.json) breaks
 // as a mock of our spec, each verified by hand against the RFCs; the suite is
@@ -95,7 +32,7 @@ var prismDeviations = map[string]string{
 // the token command just invents one per call. Every selected rule passes
 // except Prism's known deviations; its SHOULD breaches are findings.
 func TestSuiteAgainstPrismMock(t *testing.T) {
-	base := prism(t, "mock", "spec/openapi.yaml")
+	base := prismrun.Start(t, nil, "mock", "spec/openapi.yaml")
 	res, err := runner.Run(context.Background(), runner.Options{
 		BaseURL:     base,
 		TokenCmd:    `echo "prism${CONTRACT_USER}$$$(date +%N)"`,

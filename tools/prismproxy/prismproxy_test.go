@@ -23,51 +23,19 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/flashback/revoke-contract/mockserver"
+	"github.com/flashback/revoke-contract/tools/prismrun"
 )
 
 const path = "/sessions/revoke-all"
-
-// moduleRoot is the repository root (this package is tools/prismproxy).
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("no go.mod at %s: %v", root, err)
-	}
-	return root
-}
-
-// prismBin returns tools/node_modules/.bin/prism, skipping loudly when it is
-// absent unless REVOKE_REQUIRE_TOOLS=1 (CI), where that is a failure.
-func prismBin(t *testing.T, root string) string {
-	t.Helper()
-	bin := filepath.Join(root, "tools", "node_modules", ".bin", "prism")
-	if _, err := os.Stat(bin); err != nil {
-		msg := "SKIPPED: Prism is not installed at " + bin + " (run `make npm-tools`); the Prism proxy check did not run"
-		if os.Getenv("REVOKE_REQUIRE_TOOLS") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return bin
-}
 
 // exchange is one request the upstream saw and the answer it gave.
 type exchange struct {
@@ -149,88 +117,6 @@ func serve(t *testing.T, h http.Handler) string {
 	return "http://" + ln.Addr().String()
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// startProxy runs `prism proxy --errors` on a free loopback port in front of
-// upstream, waits (at most 60s) until it answers HTTP, and kills its whole
-// process group when the test ends. redact hides secrets in its log.
-func startProxy(t *testing.T, root, bin, upstream string, redact func(string) string) string {
-	t.Helper()
-	var base, logPath string
-	for attempt := 1; ; attempt++ {
-		port := freePort(t)
-		logPath = filepath.Join(t.TempDir(), "prism.log")
-		logFile, err := os.Create(logPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, "proxy", "--errors", "-h", "127.0.0.1", "-p", fmt.Sprint(port),
-			filepath.Join(root, "spec", "openapi.yaml"), upstream)
-		cmd.Dir = root
-		cmd.Stdout, cmd.Stderr = logFile, logFile
-		cmd.Env = append(os.Environ(), "SCARF_ANALYTICS=false", "NO_COLOR=1")
-		// Its own process group, killed as a whole; and killed with the test
-		// binary even when a timeout panic skips the cleanups.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			logFile.Close()
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		t.Cleanup(func() {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(5 * time.Second):
-				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-				<-exited
-			}
-			// Anything left in the group (a child that ignored SIGTERM).
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			logFile.Close()
-		})
-		base = fmt.Sprintf("http://127.0.0.1:%d", port)
-		err = waitHTTP(base, exited, 60*time.Second)
-		if err == nil {
-			return base
-		}
-		out, _ := os.ReadFile(logPath)
-		if attempt < 3 && strings.Contains(string(out), "EADDRINUSE") {
-			continue // the free port was taken meanwhile; try another
-		}
-		t.Fatalf("Prism proxy did not come up: %v\n--- prism log ---\n%s", err, redact(string(out)))
-	}
-}
-
-// waitHTTP polls base until any HTTP answer arrives, the process exits or
-// the time is up.
-func waitHTTP(base string, exited <-chan error, limit time.Duration) error {
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-exited:
-			return fmt.Errorf("prism exited: %v", err)
-		default:
-		}
-		if resp, err := client.Get(base + "/__readiness_probe"); err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return fmt.Errorf("no HTTP answer within %v", limit)
-}
-
 type answer struct {
 	status int
 	header http.Header
@@ -274,8 +160,7 @@ func randomToken(t *testing.T) string {
 // the mock, that Prism reports no violation and that the mock's status,
 // Content-Type, body and significant headers came through unchanged.
 func TestPrismProxyPassesMockAnswers(t *testing.T) {
-	root := moduleRoot(t)
-	bin := prismBin(t, root)
+	prismrun.Bin(t) // skip before starting anything when Prism is absent
 
 	mock, err := mockserver.New(mockserver.Options{})
 	if err != nil {
@@ -288,7 +173,7 @@ func TestPrismProxyPassesMockAnswers(t *testing.T) {
 	redact := func(s string) string {
 		return strings.NewReplacer(tok1, "$TOKEN", tok2, "$TOKEN").Replace(s)
 	}
-	proxy := startProxy(t, root, bin, upstream, redact)
+	proxy := prismrun.Start(t, redact, "proxy", "--errors", "spec/openapi.yaml", upstream)
 
 	// passedThrough asserts that the request reached the mock and that
 	// Prism's answer is the mock's, unflagged.
@@ -390,8 +275,7 @@ func TestPrismProxyPassesMockAnswers(t *testing.T) {
 // upstream whose answers break the spec is flagged by Prism, while a
 // conforming answer from the same upstream is not.
 func TestPrismProxyFlagsViolations(t *testing.T) {
-	root := moduleRoot(t)
-	bin := prismBin(t, root)
+	prismrun.Bin(t)
 
 	bad := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -411,7 +295,7 @@ func TestPrismProxyFlagsViolations(t *testing.T) {
 			http.Error(w, "unknown X-Defect", http.StatusBadRequest)
 		}
 	}))
-	proxy := startProxy(t, root, bin, bad, func(s string) string { return s })
+	proxy := prismrun.Start(t, nil, "proxy", "--errors", "spec/openapi.yaml", bad)
 
 	for _, tc := range []struct {
 		defect, mention string

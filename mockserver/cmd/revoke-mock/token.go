@@ -57,6 +57,7 @@ func runToken(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := json.Unmarshal(data, &out); err != nil || out.Token == "" {
 		return fmt.Errorf("token: POST /__mock/sessions answered 201 without a token")
 	}
+	// The token is this command's output (CONTRACT_TOKEN_CMD reads it), never a log line.
 	_, err = fmt.Fprintln(stdout, out.Token)
 	return err
 }

@@ -1,0 +1,133 @@
+// Package prismrun starts Stoplight Prism (the pinned copy in
+// tools/node_modules) for the project's tests, on a free loopback port, and
+// makes sure it dies with the test.
+package prismrun
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Root is the repository root: the first folder above the working
+// directory with a go.mod.
+func Root(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Bin returns tools/node_modules/.bin/prism, skipping loudly when it is
+// absent unless REVOKE_REQUIRE_TOOLS=1 (CI), where that is a failure.
+func Bin(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(Root(t), "tools", "node_modules", ".bin", "prism")
+	if _, err := os.Stat(bin); err != nil {
+		msg := "SKIPPED: Prism is not installed at " + bin + " (run `make npm-tools`); the Prism checks did not run"
+		if os.Getenv("REVOKE_REQUIRE_TOOLS") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return bin
+}
+
+// Start runs `prism ARGS... -h 127.0.0.1 -p PORT` from the repository root,
+// waits (at most 60 s) until it answers HTTP and returns its base URL. Its
+// process group is stopped when the test ends, and it dies with the test
+// binary even when a timeout panic skips the cleanups. redact, if not nil,
+// hides secrets in the log shown when Prism does not come up.
+func Start(t testing.TB, redact func(string) string, args ...string) string {
+	t.Helper()
+	bin, root := Bin(t), Root(t)
+	if redact == nil {
+		redact = func(s string) string { return s }
+	}
+	for attempt := 1; ; attempt++ {
+		port := freePort(t)
+		logPath := filepath.Join(t.TempDir(), "prism.log")
+		logFile, err := os.Create(logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, append(args, "-h", "127.0.0.1", "-p", fmt.Sprint(port))...)
+		cmd.Dir = root
+		cmd.Stdout, cmd.Stderr = logFile, logFile
+		cmd.Env = append(os.Environ(), "SCARF_ANALYTICS=false", "NO_COLOR=1")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Start(); err != nil {
+			logFile.Close()
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		t.Cleanup(func() {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(5 * time.Second):
+			}
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // whatever is left in the group
+			logFile.Close()
+		})
+		base := fmt.Sprintf("http://127.0.0.1:%d", port)
+		err = waitHTTP(base, exited, 60*time.Second)
+		if err == nil {
+			return base
+		}
+		out, _ := os.ReadFile(logPath)
+		if attempt < 3 && strings.Contains(string(out), "EADDRINUSE") {
+			continue // the free port was taken meanwhile; try another
+		}
+		t.Fatalf("Prism did not come up: %v\n--- prism log ---\n%s", err, redact(string(out)))
+	}
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// waitHTTP polls base until any HTTP answer arrives, the process exits or
+// the time is up.
+func waitHTTP(base string, exited <-chan error, limit time.Duration) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("prism exited: %v", err)
+		default:
+		}
+		if resp, err := client.Get(base + "/__readiness_probe"); err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("no HTTP answer within %v", limit)
+}
