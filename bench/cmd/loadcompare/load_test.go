@@ -1,0 +1,76 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// wrkOutput is wrk 4.1's --latency output (a run against a server that
+// answered 501 to every POST, with a few socket errors added).
+const wrkOutput = `Running 1s test @ http://127.0.0.1:4597/
+  1 threads and 2 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   796.34us  352.33us   3.01ms   73.66%
+    Req/Sec     2.43k   315.67     2.91k    72.73%
+  Latency Distribution
+     50%  743.00us
+     75%    0.97ms
+     90%    1.24ms
+     99%    1.92ms
+  2663 requests in 1.10s, 1.41MB read
+  Socket errors: connect 0, read 3, write 0, timeout 1
+  Non-2xx or 3xx responses: 2663
+Requests/sec:   2421.96
+Transfer/sec:      1.28MB
+`
+
+func TestParseWrk(t *testing.T) {
+	r, err := parseWrk(wrkOutput)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.rps != 2421.96 || r.p50 != 743*time.Microsecond || r.p99 != 1920*time.Microsecond || r.requests != 2663 || r.non2xx != 2663 {
+		t.Errorf("parsed %+v", r)
+	}
+	problems := r.describeErrors()
+	for _, want := range []string{"2663 non-2xx answers", "read 3", "timeout 1"} {
+		if !strings.Contains(problems, want) {
+			t.Errorf("describeErrors() = %q, want it to mention %q", problems, want)
+		}
+	}
+
+	clean := strings.NewReplacer("  Socket errors: connect 0, read 3, write 0, timeout 1\n", "", "  Non-2xx or 3xx responses: 2663\n", "").Replace(wrkOutput)
+	r, err = parseWrk(clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.describeErrors(); got != "" {
+		t.Errorf("a clean run has problems %q", got)
+	}
+
+	for name, broken := range map[string]string{
+		"no Requests/sec": strings.Replace(wrkOutput, "Requests/sec:", "Req:", 1),
+		"no latency":      strings.Replace(wrkOutput, "99%", "98%", 1),
+	} {
+		if _, err := parseWrk(broken); err == nil {
+			t.Errorf("%s: parsed without an error", name)
+		}
+	}
+}
+
+func TestSummarizeTakesMedians(t *testing.T) {
+	ms := []measurement{
+		{load: loadResult{rps: 300, p50: 3 * time.Millisecond, p99: 9 * time.Millisecond}, startup: 30 * time.Millisecond, peakRSS: 3 << 20, afterRSS: 3 << 20},
+		{load: loadResult{rps: 100, p50: 1 * time.Millisecond, p99: 7 * time.Millisecond}, startup: 10 * time.Millisecond, peakRSS: 1 << 20, afterRSS: 9 << 20},
+		{load: loadResult{rps: 200, p50: 2 * time.Millisecond, p99: 8 * time.Millisecond}, startup: 20 * time.Millisecond, peakRSS: 2 << 20, afterRSS: 2 << 20},
+	}
+	s := summarize(ms)
+	if s.rps != 200 || s.minRPS != 100 || s.maxRPS != 300 || s.p50 != 2*time.Millisecond || s.p99 != 8*time.Millisecond ||
+		s.startup != 20*time.Millisecond || s.peakRSS != 2<<20 || s.afterRSS != 3<<20 || s.afterRSSMax != 9<<20 || s.rounds != 3 {
+		t.Errorf("summarize = %+v", s)
+	}
+	if even := summarize(ms[:2]); even.rps != 200 {
+		t.Errorf("median of 300 and 100 = %v, want 200", even.rps)
+	}
+}

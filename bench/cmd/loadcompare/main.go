@@ -1,0 +1,471 @@
+// Command loadcompare measures the mock against its baselines in one run on
+// this machine: a bare net/http server writing the same bytes (the ceiling)
+// and Stoplight Prism serving the same spec. Each target is a process of its
+// own on loopback, started fresh in every round, driven by the same load
+// generator with the same concurrency, in interleaved rounds (mock, bare,
+// Prism, mock, bare, Prism, ...) so that machine drift hits all alike. It
+// prints req/s, p50 and p99 latency, peak and after-load RSS and the start-up
+// time to the first answer, the ratios against the targets in
+// docs/performance.md, and the contract suite's own cost.
+//
+//	go run ./bench/cmd/loadcompare [-duration 5s] [-rounds 3] [-conns 50]
+//
+// It measures and prints; a missed target is reported, not an error. The
+// exit status is 1 only when something could not be measured.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+const revokeAll = "/sessions/revoke-all"
+
+// loadAuthorization is a well-formed bearer credential that means nothing:
+// the mock runs with --sessions off, the bare server ignores it and Prism
+// checks only that a bearer credential is there. It is never printed.
+const loadAuthorization = "Bearer loadcompare-not-a-secret"
+
+type options struct {
+	duration, warmup time.Duration
+	rounds           int
+	conns, threads   int
+	suiteRuns        int
+	keep             bool
+}
+
+func main() {
+	var o options
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "load per target and round")
+	flag.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load before each measurement (lets Prism's JIT warm up)")
+	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds; each figure printed is the median over rounds")
+	flag.IntVar(&o.conns, "conns", 50, "concurrent keep-alive connections")
+	flag.IntVar(&o.threads, "threads", 2, "wrk threads")
+	flag.IntVar(&o.suiteRuns, "suite-runs", 3, "runs of the contract suite for its cost (0: skip)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the work folder (binaries, server logs)")
+	flag.Parse()
+	if flag.NArg() > 0 || o.duration < time.Second || o.rounds < 1 || o.conns < 1 || o.threads < 1 || o.threads > o.conns || o.suiteRuns < 0 || o.warmup < 0 {
+		fmt.Fprintln(os.Stderr, "loadcompare: want -duration >= 1s, -rounds >= 1, 1 <= -threads <= -conns, -suite-runs >= 0, -warmup >= 0 and no arguments")
+		flag.Usage()
+		os.Exit(2)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, o, os.Stdout)
+	stop()
+	killAll()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "loadcompare: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// target is one server under load.
+type target struct {
+	name string
+	argv func(port int) []string
+	env  []string
+}
+
+// measurement is one round of one target.
+type measurement struct {
+	load     loadResult
+	startup  time.Duration
+	peakRSS  int64 // VmHWM summed over the process group, bytes
+	afterRSS int64 // VmRSS after the load, bytes
+}
+
+func run(ctx context.Context, o options, out io.Writer) error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "loadcompare-")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		fmt.Fprintf(out, "work folder (kept): %s\n", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
+
+	fmt.Fprintf(out, "building revoke-mock and the bare baseline ...\n")
+	mockBin, bareBin := filepath.Join(work, "revoke-mock"), filepath.Join(work, "bare")
+	for _, b := range [][2]string{{mockBin, "./mockserver/cmd/revoke-mock"}, {bareBin, "./bench/cmd/bare"}} {
+		if err := goBuild(ctx, root, b[0], b[1]); err != nil {
+			return err
+		}
+	}
+
+	targets := []target{
+		{name: "revoke-mock", argv: func(p int) []string {
+			// Validation and the per-request log on, as a developer runs it;
+			// the log goes to a file (the server's stdout).
+			return []string{mockBin, "--host", "127.0.0.1", "--port", strconv.Itoa(p), "--sessions", "off", "--log-format", "text"}
+		}, env: withoutPrefix(os.Environ(), "REVOKE_MOCK_")},
+		{name: "bare net/http", argv: func(p int) []string {
+			return []string{bareBin, "--host", "127.0.0.1", "--port", strconv.Itoa(p)}
+		}},
+	}
+	prism, prismVersion, err := findPrism(ctx, root)
+	switch {
+	case err == nil:
+		targets = append(targets, target{name: "Prism " + prismVersion, argv: func(p int) []string {
+			return []string{prism, "mock", "spec/openapi.yaml", "-h", "127.0.0.1", "-p", strconv.Itoa(p)}
+		}, env: append(os.Environ(), "SCARF_ANALYTICS=false", "NO_COLOR=1")})
+	case os.Getenv("REVOKE_REQUIRE_TOOLS") == "1":
+		return fmt.Errorf("Prism is required (REVOKE_REQUIRE_TOOLS=1): %w", err)
+	default:
+		fmt.Fprintf(out, "\n*** SKIPPED: Prism (%v); run `make npm-tools` or `make bench`. The mock/Prism ratio is not measured. ***\n\n", err)
+	}
+
+	var gen loadGen
+	if path, err := exec.LookPath("wrk"); err == nil {
+		if gen, err = newWrkGen(path, work, o.threads, o.conns, loadAuthorization); err != nil {
+			return err
+		}
+	} else {
+		gen = &goGen{conns: o.conns, authorization: loadAuthorization}
+	}
+
+	fmt.Fprintf(out, "machine: %s/%s, %d CPUs, %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel())
+	fmt.Fprintf(out, "load: %s, %v per target and round after %v of warm-up, %d interleaved rounds, POST %s\n\n",
+		gen.name(), o.duration, o.warmup, o.rounds, revokeAll)
+
+	results := make([][]measurement, len(targets))
+	for round := 1; round <= o.rounds; round++ {
+		for i, t := range targets {
+			m, err := measure(ctx, t, gen, work, round, o)
+			if err != nil {
+				return fmt.Errorf("round %d, %s: %w", round, t.name, err)
+			}
+			results[i] = append(results[i], m)
+			fmt.Fprintf(out, "round %d  %-16s %9.0f req/s  p50 %-9v p99 %-9v peak RSS %5.1f MiB  start-up %v\n",
+				round, t.name, m.load.rps, m.load.p50, m.load.p99, mib(m.peakRSS), m.startup.Round(100*time.Microsecond))
+		}
+	}
+
+	med := make([]summary, len(targets))
+	for i := range targets {
+		med[i] = summarize(results[i])
+	}
+	fmt.Fprintln(out)
+	printTable(out, targets, med)
+	fmt.Fprintln(out)
+	var prismMed *summary
+	if len(targets) > 2 {
+		prismMed = &med[2]
+	}
+	printTargets(out, med[0], med[1], prismMed)
+
+	if o.suiteRuns > 0 {
+		fmt.Fprintln(out)
+		if err := suiteCost(ctx, out, root, work, mockBin, o.suiteRuns); err != nil {
+			return fmt.Errorf("contract suite cost: %w", err)
+		}
+	}
+	return nil
+}
+
+// measure starts t fresh, times it to its first 200, warms it up, loads it
+// and reads its memory, then stops it.
+func measure(ctx context.Context, t target, gen loadGen, work string, round int, o options) (measurement, error) {
+	var m measurement
+	port, err := freePort()
+	if err != nil {
+		return m, err
+	}
+	argv := t.argv(port)
+	logPath := filepath.Join(work, fmt.Sprintf("%s.round%d.log", strings.Fields(t.name)[0], round))
+	root, _ := moduleRoot()
+	spawned := time.Now()
+	s, err := spawn(t.name, root, logPath, port, argv, t.env)
+	if err != nil {
+		return m, err
+	}
+	defer s.stop()
+	if m.startup, err = s.waitReady(ctx, spawned, loadAuthorization, 60*time.Second); err != nil {
+		return m, err
+	}
+	if o.warmup > 0 {
+		if _, err := gen.run(ctx, s.url, o.warmup); err != nil {
+			return m, fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	if m.load, err = gen.run(ctx, s.url, o.duration); err != nil {
+		return m, err
+	}
+	if problems := m.load.describeErrors(); problems != "" {
+		// A target that fails requests is not measured doing the work.
+		return m, fmt.Errorf("under load: %s; log:\n%s", problems, s.logTail())
+	}
+	if m.peakRSS, err = s.peakRSS(); err != nil {
+		return m, err
+	}
+	m.afterRSS, err = s.groupStatus("VmRSS")
+	return m, err
+}
+
+// summary is the median of each figure over the rounds.
+type summary struct {
+	rounds            int
+	rps, minRPS       float64
+	maxRPS            float64
+	p50, p99, startup time.Duration
+	peakRSS, afterRSS int64
+	afterRSSMax       int64 // the worst round, for the memory target
+}
+
+func summarize(ms []measurement) summary {
+	pick := func(f func(measurement) float64) []float64 {
+		v := make([]float64, len(ms))
+		for i, m := range ms {
+			v[i] = f(m)
+		}
+		slices.Sort(v)
+		return v
+	}
+	median := func(v []float64) float64 {
+		n := len(v)
+		if n%2 == 1 {
+			return v[n/2]
+		}
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	rps := pick(func(m measurement) float64 { return m.load.rps })
+	p50 := pick(func(m measurement) float64 { return float64(m.load.p50) })
+	p99 := pick(func(m measurement) float64 { return float64(m.load.p99) })
+	st := pick(func(m measurement) float64 { return float64(m.startup) })
+	peak := pick(func(m measurement) float64 { return float64(m.peakRSS) })
+	after := pick(func(m measurement) float64 { return float64(m.afterRSS) })
+	s := summary{
+		rps: median(rps), p50: time.Duration(median(p50)), p99: time.Duration(median(p99)),
+		startup: time.Duration(median(st)), peakRSS: int64(median(peak)), afterRSS: int64(median(after)),
+		minRPS: rps[0], maxRPS: rps[len(rps)-1], afterRSSMax: int64(after[len(after)-1]), rounds: len(ms),
+	}
+	return s
+}
+
+func printTable(out io.Writer, targets []target, med []summary) {
+	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "median of %d rounds\treq/s\t(min-max)\tp50\tp99\tpeak RSS\tRSS after load\tstart-up\t\n", med[0].rounds)
+	for i, t := range targets {
+		s := med[i]
+		fmt.Fprintf(tw, "%s\t%.0f\t(%.0f-%.0f)\t%v\t%v\t%.1f MiB\t%.1f MiB\t%v\t\n", t.name, s.rps, s.minRPS, s.maxRPS,
+			roundLatency(s.p50), roundLatency(s.p99), mib(s.peakRSS), mib(s.afterRSS), s.startup.Round(100*time.Microsecond))
+	}
+	_ = tw.Flush()
+}
+
+// printTargets prints each target of docs/performance.md with the measured
+// figure and whether it was met.
+func printTargets(out io.Writer, mock, bare summary, prism *summary) {
+	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "target\tmeasured\twanted\t\n")
+	row := func(name, measured, wanted string, ok bool) {
+		verdict := "met"
+		if !ok {
+			verdict = "MISSED"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, measured, wanted, verdict)
+	}
+	r := mock.rps / bare.rps
+	row("throughput mock/bare", fmt.Sprintf("%.2f", r), ">= 0.75", r >= 0.75)
+	if prism != nil {
+		r := mock.rps / prism.rps
+		row("throughput mock/Prism", fmt.Sprintf("%.1f", r), ">= 25", r >= 25)
+	} else {
+		fmt.Fprintf(tw, "throughput mock/Prism\tnot measured\t>= 25\tSKIPPED (no Prism)\n")
+	}
+	p := float64(mock.p99) / float64(bare.p99)
+	row("p99 latency mock/bare", fmt.Sprintf("%.2f", p), "<= 2", p <= 2)
+	row("mock start-up to first 200 (median)", mock.startup.Round(100*time.Microsecond).String(), "< 100ms", mock.startup < 100*time.Millisecond)
+	row("mock RSS after the load (worst round)", fmt.Sprintf("%.1f MiB", mib(mock.afterRSSMax)), "< 30 MiB", mock.afterRSSMax < 30<<20)
+	_ = tw.Flush()
+}
+
+// suiteCost runs the contract suite's test binary against the in-process
+// mock, and against a running revoke-mock with tokens from the token command
+// (as a backend team runs it), and prints the median Ginkgo run time, the
+// sessions it minted and the cost per minted session.
+func suiteCost(ctx context.Context, out io.Writer, root, work, mockBin string, runs int) error {
+	bin := filepath.Join(work, "contract.test")
+	cmd := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, "./contract")
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go test -c ./contract: %v\n%s", err, b)
+	}
+	fmt.Fprintf(out, "contract suite cost (%d runs each, strict, median):\n", runs)
+	base := withoutPrefix(os.Environ(), "CONTRACT_")
+	inProcess := append(slices.Clone(base), "CONTRACT_STRICT=1")
+	if err := suiteRows(ctx, out, root, bin, "in-process mock, tokens from its control API", inProcess, runs); err != nil {
+		return err
+	}
+
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	s, err := spawn("revoke-mock (issued)", root, filepath.Join(work, "suite-mock.log"), port,
+		[]string{mockBin, "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--sessions", "issued"}, withoutPrefix(os.Environ(), "REVOKE_MOCK_"))
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+	if err := s.waitHealthy(ctx, 30*time.Second); err != nil {
+		return err
+	}
+	external := append(slices.Clone(base), "CONTRACT_STRICT=1", "CONTRACT_BASE_URL="+s.url,
+		fmt.Sprintf("CONTRACT_TOKEN_CMD=%s token --url %s --user \"$CONTRACT_USER\"", shellQuote(mockBin), s.url))
+	return suiteRows(ctx, out, root, bin, "revoke-mock process, tokens from CONTRACT_TOKEN_CMD (revoke-mock token)", external, runs)
+}
+
+var (
+	ginkgoRan    = regexp.MustCompile(`Ran (\d+) of (\d+) Specs in ([0-9.]+) seconds`)
+	suiteMinted  = regexp.MustCompile(`(?m)^sessions minted: (\d+)`)
+	suiteExitMsg = regexp.MustCompile(`(?m)^exit status: (\d+)`)
+)
+
+func suiteRows(ctx context.Context, out io.Writer, root, bin, label string, env []string, runs int) error {
+	var secs, walls []float64
+	minted := -1
+	var specs string
+	for range runs {
+		cmd := exec.CommandContext(ctx, bin, "-test.run", "^TestContract$", "-test.count=1", "-ginkgo.no-color")
+		cmd.Dir = filepath.Join(root, "contract") // where go test runs it
+		cmd.Env = env
+		cmd.SysProcAttr = groupAttr()
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+		cmd.WaitDelay = 5 * time.Second
+		t0 := time.Now()
+		b, err := cmd.CombinedOutput()
+		wall := time.Since(t0)
+		text := string(b)
+		if err != nil {
+			return fmt.Errorf("%s: the suite failed (%v); its output:\n%s", label, err, tail(text, 3000))
+		}
+		m := ginkgoRan.FindStringSubmatch(text)
+		if m == nil {
+			return fmt.Errorf("%s: no Ginkgo run time in the output:\n%s", label, tail(text, 3000))
+		}
+		if e := suiteExitMsg.FindStringSubmatch(text); e == nil || e[1] != "0" {
+			return fmt.Errorf("%s: the suite's summary does not say exit status 0:\n%s", label, tail(text, 3000))
+		}
+		v, _ := strconv.ParseFloat(m[3], 64)
+		secs = append(secs, v)
+		walls = append(walls, wall.Seconds())
+		specs = m[1] + " of " + m[2] + " rules"
+		if mm := suiteMinted.FindStringSubmatch(text); mm != nil {
+			minted, _ = strconv.Atoi(mm[1])
+		}
+	}
+	slices.Sort(secs)
+	slices.Sort(walls)
+	suite, wall := secs[len(secs)/2], walls[len(walls)/2]
+	fmt.Fprintf(out, "  %s\n    %s in %.3fs of suite time (%.2fs for the whole test binary)", label, specs, suite, wall)
+	if minted > 0 {
+		fmt.Fprintf(out, "; %d sessions minted: %.2f ms of suite time per minted session", minted, 1000*suite/float64(minted))
+	}
+	verdict := "met"
+	if suite >= 5 {
+		verdict = "MISSED"
+	}
+	fmt.Fprintf(out, "\n    target: under 5s of suite time: %s\n", verdict)
+	return nil
+}
+
+func goBuild(ctx context.Context, root, out, pkg string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return nil
+}
+
+// findPrism is the pinned Prism: on PATH (make bench puts
+// tools/node_modules/.bin there) or in tools/node_modules.
+func findPrism(ctx context.Context, root string) (path, version string, err error) {
+	path, err = exec.LookPath("prism")
+	if err != nil {
+		path = filepath.Join(root, "tools", "node_modules", ".bin", "prism")
+		if _, serr := os.Stat(path); serr != nil {
+			return "", "", errors.New("prism is neither on PATH nor in tools/node_modules/.bin")
+		}
+	}
+	vctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	b, err := exec.CommandContext(vctx, path, "--version").Output()
+	if err != nil {
+		return "", "", fmt.Errorf("%s --version: %v", path, err)
+	}
+	return path, strings.TrimSpace(string(b)), nil
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory: run from the repository")
+		}
+		dir = parent
+	}
+}
+
+func withoutPrefix(env []string, prefix string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, prefix) })
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "model name"); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+		}
+	}
+	return "unknown CPU"
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+func roundLatency(d time.Duration) time.Duration {
+	if d < time.Millisecond {
+		return d.Round(time.Microsecond)
+	}
+	return d.Round(10 * time.Microsecond)
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
