@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -217,6 +218,11 @@ func TestBrokenDocumentsAreRefusedWithLineAndField(t *testing.T) {
 		{"response without description", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200': {}\n", []string{"description"}},
 		{"OpenAPI 3.1", "openapi: 3.1.0\ninfo: {title: x, version: '1'}\npaths: {}\n", []string{"3.1.0"}},
 		{"empty", "  \n", []string{"empty"}},
+		{"unresolved $ref", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          $ref: '#/components/responses/Nope'\n", []string{"line 8", "#/components/responses/Nope"}},
+		{"example breaks its schema", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {type: object, properties: {a: {type: integer}}}\n              example: {a: str}\n", []string{"invalid example", "integer"}},
+		{"unknown security scheme", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\nsecurity: [{Nope: []}]\npaths: {}\n", []string{"Nope"}},
+		{"Swagger 2.0", "swagger: '2.0'\ninfo: {title: x, version: '1'}\npaths: {}\n", []string{"3.0.x"}},
+		{"not a mapping", "- a\n- b\n", []string{"line 1"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -235,5 +241,27 @@ func TestBrokenDocumentsAreRefusedWithLineAndField(t *testing.T) {
 	}
 	if _, err := spec.LoadFile("does-not-exist.yaml"); err == nil || !strings.Contains(err.Error(), "does-not-exist.yaml") {
 		t.Errorf("LoadFile of a missing file: %v", err)
+	}
+}
+
+// TestLoadWritesNothing: libopenapi logs unresolved references (as JSON on
+// stdout by default); Load turns them into Problems and prints nothing, so
+// `revoke-mock --spec broken.yaml` shows one clear error, not log noise.
+func TestLoadWritesNothing(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = w, w
+	_, loadErr := spec.Load("broken.yaml", []byte("openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          $ref: '#/components/responses/Nope'\n"))
+	os.Stdout, os.Stderr = stdout, stderr
+	w.Close()
+	out, _ := io.ReadAll(r)
+	if loadErr == nil {
+		t.Fatal("an unresolved $ref was accepted")
+	}
+	if len(out) > 0 {
+		t.Errorf("Load wrote to stdout/stderr:\n%s", out)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"regexp"
 	"sort"
@@ -19,6 +20,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
+	"github.com/pb33f/libopenapi/datamodel"
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 )
 
@@ -124,10 +126,22 @@ func Load(source string, data []byte) (*Spec, error) {
 	}
 	s.Kin = kin
 
-	lib, err := libopenapi.NewDocument(data)
+	// libopenapi logs what it cannot resolve (with the line) instead of
+	// returning it, by default as JSON on stdout: collect it instead.
+	logged := &logProblems{}
+	cfg := datamodel.NewDocumentConfiguration()
+	cfg.Logger = slog.New(logged)
+	refuse := func() error {
+		problems = append(problems, logged.problems()...)
+		sort.SliceStable(problems, func(i, j int) bool {
+			return problems[i].Line != 0 && (problems[j].Line == 0 || problems[i].Line < problems[j].Line)
+		})
+		return &LoadError{Source: source, Problems: problems}
+	}
+	lib, err := libopenapi.NewDocumentWithConfiguration(data, cfg)
 	if err != nil {
 		problems = append(problems, Problem{Message: err.Error(), Checker: "libopenapi"})
-		return nil, &LoadError{Source: source, Problems: problems}
+		return nil, refuse()
 	}
 	model, err := lib.BuildV3Model()
 	if err != nil || model == nil {
@@ -136,7 +150,7 @@ func Load(source string, data []byte) (*Spec, error) {
 			msg = err.Error()
 		}
 		problems = append(problems, Problem{Message: msg, Checker: "libopenapi"})
-		return nil, &LoadError{Source: source, Problems: problems}
+		return nil, refuse()
 	}
 	s.Lib, s.Model = lib, &model.Model
 
@@ -160,12 +174,50 @@ func Load(source string, data []byte) (*Spec, error) {
 		}
 	}
 	if len(problems) > 0 {
-		sort.SliceStable(problems, func(i, j int) bool {
-			return problems[i].Line != 0 && (problems[j].Line == 0 || problems[i].Line < problems[j].Line)
-		})
-		return nil, &LoadError{Source: source, Problems: problems}
+		return nil, refuse()
 	}
 	return s, nil
+}
+
+// logProblems is a slog.Handler that keeps libopenapi's error records as
+// Problems. They only complete a refusal: a document that every checker
+// accepts is not refused for what was logged.
+type logProblems struct {
+	mu   sync.Mutex
+	list []Problem
+}
+
+var columnRE = regexp.MustCompile(`line (\d+), column (\d+)`)
+
+func (l *logProblems) Enabled(_ context.Context, level slog.Level) bool {
+	return level >= slog.LevelError
+}
+
+func (l *logProblems) Handle(_ context.Context, r slog.Record) error {
+	p := Problem{Message: r.Message, Checker: "libopenapi"}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "reference" {
+			p.Field = a.Value.String()
+		}
+		return true
+	})
+	if m := columnRE.FindStringSubmatch(p.Message); m != nil {
+		p.Line, _ = strconv.Atoi(m[1])
+		p.Column, _ = strconv.Atoi(m[2])
+	}
+	l.mu.Lock()
+	l.list = append(l.list, p)
+	l.mu.Unlock()
+	return nil
+}
+
+func (l *logProblems) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logProblems) WithGroup(string) slog.Handler      { return l }
+
+func (l *logProblems) problems() []Problem {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Problem(nil), l.list...)
 }
 
 var lineRE = regexp.MustCompile(`line (\d+)`)
