@@ -64,8 +64,16 @@ func TestAnswerSelection(t *testing.T) {
 			if want := mustBody(t, tc.fixture[0], tc.fixture[1]); !bytes.Equal(res.body, want) {
 				t.Errorf("body %s, want %s", res.body, want)
 			}
-			if tc.status == 401 && !strings.HasPrefix(res.header.Get("WWW-Authenticate"), "Bearer ") {
-				t.Errorf("a 401 chosen by Prefer still carries the challenge, got %q", res.header.Get("WWW-Authenticate"))
+			if tc.status == 401 {
+				ch := res.header.Get("WWW-Authenticate")
+				if !strings.HasPrefix(ch, `Bearer realm="flashback"`) {
+					t.Errorf("a 401 chosen by Prefer still carries the challenge, got %q", ch)
+				}
+				// The challenge agrees with the body: "Authentication required"
+				// (no credentials) has no error parameter, RFC 6750 section 3.1.
+				if wantErr := tc.fixture[1] != "missing_token"; strings.Contains(ch, `error="invalid_token"`) != wantErr {
+					t.Errorf("example %s with challenge %q: want error=\"invalid_token\" %v", tc.fixture[1], ch, wantErr)
+				}
 			}
 		})
 	}

@@ -110,5 +110,9 @@ func (s *Server) mintSession(w *recorder, r *http.Request) {
 		writeProblem(w, Problem{Type: problemInternal, Title: "Cannot mint a session", Status: http.StatusInternalServerError, Detail: err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"user": *req.User, "token": token})
+	// A struct, not a map: the documented answer is {"user":...,"token":...} in that order.
+	writeJSON(w, http.StatusCreated, struct {
+		User  string `json:"user"`
+		Token string `json:"token"`
+	}{*req.User, token})
 }

@@ -17,6 +17,10 @@ func TestControlAPI(t *testing.T) {
 	if res.status != http.StatusCreated || res.json(t)["user"] != "alice" {
 		t.Fatalf("mint: %d %s", res.status, res.body)
 	}
+	// INTERFACES.md and the README document the bytes: user first, then token.
+	if !strings.HasPrefix(string(res.body), `{"user":"alice","token":"`) || res.header.Get("Content-Type") != "application/json" {
+		t.Errorf("mint answered %s (%s), want {\"user\":\"alice\",\"token\":\"...\"}", res.body, res.header.Get("Content-Type"))
+	}
 	a, b := m.mint("alice"), m.mint("alice")
 	if a == b {
 		t.Error("two mints gave the same token")

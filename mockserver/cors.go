@@ -46,7 +46,13 @@ func normalizeOrigin(o string) (string, bool) {
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
 		return "", false
 	}
-	return strings.ToLower(u.Scheme + "://" + u.Host), true
+	host := u.Host
+	// Browsers never send a default port (RFC 6454 section 6.2), so
+	// https://app.example:443 in the list must match https://app.example.
+	if p := u.Port(); (u.Scheme == "http" && p == "80") || (u.Scheme == "https" && p == "443") {
+		host = strings.TrimSuffix(host, ":"+p)
+	}
+	return strings.ToLower(u.Scheme + "://" + host), true
 }
 
 func (p corsPolicy) allows(origin string) bool {

@@ -58,8 +58,11 @@ func TestCORSOnRealAnswers(t *testing.T) {
 		if res.header.Get("Access-Control-Allow-Origin") != "http://app.test" || res.header.Get("Access-Control-Allow-Origin") == "*" {
 			t.Errorf("%s: Access-Control-Allow-Origin %q", name, res.header.Get("Access-Control-Allow-Origin"))
 		}
-		if exp := res.header.Get("Access-Control-Expose-Headers"); !strings.Contains(exp, "WWW-Authenticate") || !strings.Contains(exp, "Preference-Applied") {
-			t.Errorf("%s: Access-Control-Expose-Headers %q must expose WWW-Authenticate and Preference-Applied", name, exp)
+		if exp := res.header.Get("Access-Control-Expose-Headers"); !strings.Contains(exp, "WWW-Authenticate") || !strings.Contains(exp, "Preference-Applied") || !strings.Contains(exp, "Allow") {
+			t.Errorf("%s: Access-Control-Expose-Headers %q must expose WWW-Authenticate, Preference-Applied and Allow", name, exp)
+		}
+		if res.header.Get("Access-Control-Allow-Credentials") != "true" || !strings.Contains(strings.Join(res.header.Values("Vary"), ","), "Origin") {
+			t.Errorf("%s: Allow-Credentials %q, Vary %q; want true and Origin", name, res.header.Get("Access-Control-Allow-Credentials"), res.header.Values("Vary"))
 		}
 	}
 	res := m.do(http.MethodGet, "/__mock/health", nil, "")
@@ -69,12 +72,18 @@ func TestCORSOnRealAnswers(t *testing.T) {
 }
 
 func TestCORSOriginsRestrict(t *testing.T) {
-	m := newMock(t, mockserver.Options{CORSOrigins: []string{"http://localhost:5173", "https://App.Example:8443"}})
+	m := newMock(t, mockserver.Options{CORSOrigins: []string{"http://localhost:5173", "https://App.Example:8443", "https://default.example:443"}})
 	if res := preflight(m, "http://localhost:5173", "POST", "authorization"); res.status != http.StatusNoContent || res.header.Get("Access-Control-Allow-Origin") != "http://localhost:5173" {
 		t.Errorf("listed origin: %d %q", res.status, res.header.Get("Access-Control-Allow-Origin"))
 	}
 	if res := preflight(m, "https://app.example:8443", "POST", "authorization"); res.status != http.StatusNoContent {
 		t.Errorf("origins compare case-insensitively: %d", res.status)
+	}
+	if res := preflight(m, "https://default.example", "POST", "authorization"); res.status != http.StatusNoContent {
+		t.Errorf("a listed default port matches the Origin a browser sends without it: %d", res.status)
+	}
+	if res := preflight(m, "http://default.example", "POST", "authorization"); res.status != http.StatusForbidden {
+		t.Errorf("another scheme is another origin: %d, want 403", res.status)
 	}
 	res := preflight(m, "http://evil.test", "POST", "authorization")
 	if res.status != http.StatusForbidden || res.header.Get("Access-Control-Allow-Origin") != "" || !strings.Contains(string(res.body), "origin-not-allowed") {

@@ -41,7 +41,7 @@ func TestSlowHeadersAreCutOff(t *testing.T) {
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		t.Fatalf("the connection was still open after %v: no read-header timeout", limit)
 	}
-	if hs.ReadHeaderTimeout <= 0 || hs.IdleTimeout <= 0 || hs.MaxHeaderBytes <= 0 {
-		t.Errorf("NewHTTPServer must set header, idle and size limits: %+v", hs)
+	if hs.ReadHeaderTimeout <= 0 || hs.ReadTimeout <= 0 || hs.WriteTimeout <= 0 || hs.IdleTimeout <= 0 || hs.MaxHeaderBytes <= 0 {
+		t.Errorf("NewHTTPServer must set read-header, read, write and idle timeouts and a header size limit: %+v", hs)
 	}
 }

@@ -36,6 +36,10 @@ type match struct {
 func newRouter(doc *openapi3.T, compile func(tmpl, method string, op *openapi3.Operation) (*operation, error)) (*router, error) {
 	rt := &router{}
 	for _, tmpl := range doc.Paths.InMatchingOrder() {
+		if strings.HasPrefix(tmpl, controlPrefix) {
+			// The control API answers there first: such an operation would never be mocked.
+			return nil, fmt.Errorf("path %s: the prefix %s is reserved for the mock's control API", tmpl, controlPrefix)
+		}
 		item := doc.Paths.Value(tmpl)
 		e := &pathEntry{template: tmpl, segments: strings.Split(strings.TrimPrefix(tmpl, "/"), "/"), item: item, ops: map[string]*operation{}}
 		var methods []string

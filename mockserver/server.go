@@ -264,7 +264,13 @@ func (s *Server) serveAPI(w *recorder, r *http.Request) {
 		w.decision += " (Prefer " + applied + ")"
 	}
 	if a.status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", s.challenge(credUnknown))
+		// The challenge matches the chosen example, as on a real 401: the
+		// "no credentials" example gets no error parameter (RFC 6750 3.1).
+		cred := credUnknown
+		if ex.name == "missing_token" {
+			cred = credMissing
+		}
+		w.Header().Set("WWW-Authenticate", s.challenge(cred))
 	}
 	s.writeAnswer(w, a, ex)
 }

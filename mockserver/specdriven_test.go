@@ -87,3 +87,18 @@ func TestAnyOperationOfTheSpecIsMocked(t *testing.T) {
 		t.Errorf("DELETE /widgets: %d Allow=%q", res.status, res.header.Get("Allow"))
 	}
 }
+
+// TestSpecPathsUnderTheControlPrefixAreRefused: /__mock/ belongs to the
+// control API, which answers first; a spec operation there would silently
+// never be mocked, so the spec is refused at start-up instead.
+func TestSpecPathsUnderTheControlPrefixAreRefused(t *testing.T) {
+	doc := "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /__mock/health:\n    get:\n      responses:\n        '200': {description: ok}\n"
+	sp, err := spec.Load("control.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = mockserver.New(mockserver.Options{Spec: sp})
+	if err == nil || !strings.Contains(err.Error(), "/__mock/health") || !strings.Contains(err.Error(), "reserved") {
+		t.Errorf("New: %v, want an error naming the path and the reserved prefix", err)
+	}
+}
