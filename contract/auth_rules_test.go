@@ -65,16 +65,16 @@ func authRules() {
 
 	Context("after rejected requests", func() {
 		rule("AUTH-007", "still accepts the caller's valid token: rejected requests revoke nothing", func(c *check) {
+			// A token of the same user, revoked before the valid one exists:
+			// a backend that maps a revoked token to its user must not log
+			// that user out again.
+			revoked := c.fresh(Primary)
+			if ex := c.send(withBearer("a token of the same user, revoked before the valid one is minted", revoked)); !ex.Answered() || ex.Status != 200 {
+				fmt.Fprintf(GinkgoWriter, "  the token to revoke was not accepted (see AUTH-006, REV-001): no revoked token among the rejected requests\n")
+				revoked = ""
+			}
 			valid := c.fresh(Primary)
-			same := func() string { return valid }
-			var bad []Request
-			bad = append(bad, post("no Authorization header"))
-			bad = append(bad, basicRequests()...)
-			bad = append(bad, otherSchemeRequests(same)...)
-			bad = append(bad, emptyBearerRequests()...)
-			bad = append(bad, unknownTokenRequests()...)
-			bad = append(bad, elsewhereRequests(same)...)
-			bad = append(bad, malformedRequests(same)...)
+			bad := rejectedRequests(valid, revoked)
 			var accepted []*Exchange
 			for _, r := range bad {
 				if ex := c.send(r); ex.Answered() && ex.Status/100 == 2 {
@@ -87,6 +87,11 @@ func authRules() {
 			}
 			for _, ex := range accepted {
 				c.violate(ex, "this request with bad credentials was accepted (%d) and may have spent the token", ex.Status)
+			}
+			if len(accepted) == 0 && final.Answered() && final.Status == 401 {
+				// Every bad request was refused, yet the token is dead: name
+				// the one that revoked it.
+				c.findRevokingRequest(len(bad), revoked)
 			}
 		})
 	})
@@ -117,6 +122,50 @@ func authRules() {
 			}
 		})
 	})
+}
+
+// rejectedRequests are the bad-credential requests of AUTH-007: those of
+// AUTH-001..005, 008 and 009, with valid wherever they carry a token, and
+// the revoked token of the same user (AUTH-006) unless revoked is "".
+func rejectedRequests(valid, revoked string) []Request {
+	same := func() string { return valid }
+	var bad []Request
+	bad = append(bad, post("no Authorization header"))
+	bad = append(bad, basicRequests()...)
+	bad = append(bad, otherSchemeRequests(same)...)
+	bad = append(bad, emptyBearerRequests()...)
+	bad = append(bad, unknownTokenRequests()...)
+	if revoked != "" {
+		bad = append(bad, withBearer("the revoked token of the same user", revoked))
+	}
+	bad = append(bad, elsewhereRequests(same)...)
+	bad = append(bad, malformedRequests(same)...)
+	return bad
+}
+
+// findRevokingRequest runs when the valid token died although every
+// rejected request was refused: it replays them one at a time, each with a
+// session of its own, to name the one that revokes (n fresh sessions more,
+// on failure only).
+func (c *check) findRevokingRequest(n int, revoked string) {
+	control := c.fresh(Primary)
+	if ex := c.send(withBearer("control: a fresh token, with no rejected request before it", control)); !ex.Answered() || ex.Status != 200 {
+		c.violate(ex, "a fresh token is not accepted even without rejected requests before it: the token source or the backend rejects valid sessions, so the culprit cannot be isolated")
+		return
+	}
+	found := false
+	for i := 0; i < n; i++ {
+		valid := c.fresh(Primary)
+		suspect := c.send(rejectedRequests(valid, revoked)[i])
+		after := c.send(withBearer("the valid token, right after "+suspect.Name, valid))
+		if after.Answered() && after.Status == 401 {
+			found = true
+			c.violate(suspect, "this rejected request revoked the caller's sessions: the same user's valid token answered %d right after it (request #%d)", after.Status, after.Seq)
+		}
+	}
+	if !found {
+		c.violate(nil, "replayed one at a time, no single rejected request revokes the session: it takes several of them, or the backend expires sessions on its own")
+	}
 }
 
 // authCrossCutting: rules over every answer of the run.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -23,6 +24,9 @@ const EndpointPath = "/sessions/revoke-all"
 
 // MaxBodyBytes caps every response body the suite reads.
 const MaxBodyBytes = 1 << 20
+
+// maxResponseHeaderBytes bounds the header section of every answer.
+const maxResponseHeaderBytes = 256 << 10
 
 // breakerLimit: after this many consecutive requests without an answer in
 // time, the client stops sending, so a hanging backend costs a few timeouts,
@@ -138,7 +142,7 @@ func NewClient(base *url.URL, timeout time.Duration, redactor *Redactor, recorde
 		DisableKeepAlives:      true,
 		DisableCompression:     true,
 		MaxConnsPerHost:        16,
-		MaxResponseHeaderBytes: 256 << 10,
+		MaxResponseHeaderBytes: maxResponseHeaderBytes,
 	}
 	return &Client{
 		base:     base,
@@ -236,7 +240,8 @@ func (c *Client) redactHeader(h http.Header) http.Header {
 	return out
 }
 
-// echoes lists where an answer repeats one of the request's credentials.
+// echoes lists where an answer repeats one of the request's credentials,
+// in any of the forms the redactor knows.
 // Credentials shorter than MinTokenLength are not looked for: too many
 // innocent matches.
 func echoes(creds []string, h http.Header, body []byte) []string {
@@ -245,15 +250,17 @@ func echoes(creds []string, h http.Header, body []byte) []string {
 		if len(cred) < MinTokenLength {
 			continue
 		}
-		for k, vs := range h {
-			for _, v := range vs {
-				if strings.Contains(k, cred) || strings.Contains(v, cred) {
-					where = appendOnce(where, "header "+k)
+		for _, form := range tokenForms(cred) {
+			for k, vs := range h {
+				for _, v := range vs {
+					if strings.Contains(k, form) || strings.Contains(v, form) {
+						where = appendOnce(where, "header "+k)
+					}
 				}
 			}
-		}
-		if bytes.Contains(body, []byte(cred)) {
-			where = appendOnce(where, "body")
+			if bytes.Contains(body, []byte(form)) {
+				where = appendOnce(where, "body")
+			}
 		}
 	}
 	return where
@@ -369,11 +376,18 @@ func (c *Client) rawRoundTrip(ctx context.Context, u *url.URL, r Request) (*http
 		return nil, err
 	}
 	req, _ := http.NewRequestWithContext(ctx, r.Method, u.String(), nil)
-	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	// http.ReadResponse has no size limit: bound the header section as the
+	// transport does, then lift the bound for the body (capped by the caller).
+	head := &io.LimitedReader{R: conn, N: maxResponseHeaderBytes}
+	resp, err := http.ReadResponse(bufio.NewReader(head), req)
 	if err != nil {
 		conn.Close()
+		if head.N <= 0 {
+			return nil, fmt.Errorf("response headers exceed %d KiB", maxResponseHeaderBytes>>10)
+		}
 		return nil, err
 	}
+	head.N = math.MaxInt64
 	resp.Body = &closeBoth{ReadCloser: resp.Body, conn: conn}
 	return resp, nil
 }

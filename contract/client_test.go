@@ -183,3 +183,41 @@ func TestClientSendsExactly(t *testing.T) {
 		})
 	}
 }
+
+// TestClientRawHugeHeaders: a backend that never ends its header section
+// must not fill memory until the timeout; the raw path (hand-written
+// requests) is bounded like net/http's.
+func TestClientRawHugeHeaders(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		io.WriteString(conn, "HTTP/1.1 401 Unauthorized\r\nX-Endless: ")
+		chunk := []byte(strings.Repeat("a", 64<<10))
+		for {
+			if _, err := conn.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	u, _ := url.Parse("http://" + ln.Addr().String())
+	c := NewClient(u, 5*time.Second, &Redactor{}, &Recorder{})
+	defer c.Close()
+	r := post("x", auth("Bearer "))
+	r.Raw = true
+	start := time.Now()
+	ex := c.Do(context.Background(), "T", r)
+	if !strings.Contains(ex.Err, "response headers exceed") {
+		t.Errorf("err %q, want a message about the headers' size", ex.Err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %s: the header section must be bounded by size, not only by the timeout", d)
+	}
+}

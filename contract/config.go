@@ -63,7 +63,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if raw := strings.TrimSpace(getenv("CONTRACT_BASE_URL")); raw != "" {
 		u, err := parseBaseURL(raw)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("CONTRACT_BASE_URL=%q: %w", raw, err))
+			errs = append(errs, fmt.Errorf("CONTRACT_BASE_URL=%q: %w", displayURL(raw), err))
 		}
 		c.BaseURL = u
 	}
@@ -98,6 +98,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 func parseBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
+		// url.Error quotes the whole URL, user:password included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("not a URL: %v", err)
 	}
 	switch {
@@ -113,4 +118,24 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u, nil
+}
+
+// displayURL is raw without what may be a secret, for error messages: a
+// user:password becomes "***" and a query or fragment "…".
+func displayURL(raw string) string {
+	s := raw
+	if i := strings.Index(s, "://"); i >= 0 {
+		rest := s[i+3:]
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+			s = s[:i+3] + "***@" + rest[at+1:]
+		}
+	}
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i+1] + "…"
+	}
+	return s
 }

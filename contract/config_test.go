@@ -42,6 +42,12 @@ func TestLoadConfig(t *testing.T) {
 		{"no host", map[string]string{"CONTRACT_BASE_URL": "http://"}, []string{"has no host"}, nil},
 		{"query", map[string]string{"CONTRACT_BASE_URL": "http://h/?a=1"}, []string{"query"}, nil},
 		{"user info", map[string]string{"CONTRACT_BASE_URL": "http://u:p@h/"}, []string{"user:password"}, nil},
+		// "hunter2" stands for a secret: no error may show it.
+		{"user info, password not shown", map[string]string{"CONTRACT_BASE_URL": "https://ci:hunter2@staging.example/api"},
+			[]string{`CONTRACT_BASE_URL="https://***@staging.example/api"`, "user:password"}, nil},
+		{"query, value not shown", map[string]string{"CONTRACT_BASE_URL": "https://staging.example/?api_key=hunter2"},
+			[]string{`CONTRACT_BASE_URL="https://staging.example/?…"`, "query"}, nil},
+		{"unparsable, password not shown", map[string]string{"CONTRACT_BASE_URL": "http://ci:hunter2@[::1"}, []string{"not a URL"}, nil},
 		{"bad strict", map[string]string{"CONTRACT_STRICT": "yes please"}, []string{"CONTRACT_STRICT"}, nil},
 		{"short static token, not shown", map[string]string{"CONTRACT_TOKEN": "s3cr3t"}, []string{"shorter than"}, nil},
 		{"static token with Bearer prefix", map[string]string{"CONTRACT_TOKEN": "Bearer s3cr3t-long-one"}, []string{"without the \"Bearer \" prefix"}, nil},
@@ -68,6 +74,9 @@ func TestLoadConfig(t *testing.T) {
 			}
 			if tok := tt.env["CONTRACT_TOKEN"]; tok != "" && strings.Contains(err.Error(), tok) {
 				t.Errorf("error shows CONTRACT_TOKEN: %v", err)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error shows a secret of CONTRACT_BASE_URL: %v", err)
 			}
 		})
 	}

@@ -15,7 +15,7 @@ const Placeholder = "$TOKEN"
 const MinTokenLength = 8
 
 // Redactor knows every token handed out during the run and replaces each
-// occurrence (raw or URL-encoded) with Placeholder. Safe for concurrent use.
+// occurrence (raw, URL-encoded or JSON-escaped) with Placeholder. Safe for concurrent use.
 type Redactor struct {
 	mu    sync.RWMutex
 	forms []string // longest first, so a token that contains another is replaced whole
@@ -28,12 +28,18 @@ func (r *Redactor) Add(token string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, f := range []string{token, url.QueryEscape(token), url.PathEscape(token)} {
+	for _, f := range tokenForms(token) {
 		if !contains(r.forms, f) {
 			r.forms = append(r.forms, f)
 		}
 	}
 	sort.SliceStable(r.forms, func(i, j int) bool { return len(r.forms[i]) > len(r.forms[j]) })
+}
+
+// tokenForms are the ways a token shows up in a request or an answer: raw,
+// URL-encoded, and with "/" escaped as JSON encoders such as PHP's write it.
+func tokenForms(token string) []string {
+	return []string{token, url.QueryEscape(token), url.PathEscape(token), strings.ReplaceAll(token, "/", `\/`)}
 }
 
 // Redact returns s with every registered token replaced.

@@ -20,6 +20,7 @@ func TestRedact(t *testing.T) {
 		{"path-escaped", "/x/tok_abc%2FDEF+ghi=", "/x/$TOKEN"},
 		{"longer token replaced whole", "tok_abc/DEF+ghi=-long", "$TOKEN"},
 		{"inside JSON", `{"error":"bad tok_abc/DEF+ghi="}`, `{"error":"bad $TOKEN"}`},
+		{"JSON-escaped slash", `{"error":"bad tok_abc\/DEF+ghi="}`, `{"error":"bad $TOKEN"}`},
 		{"short tokens are not redacted", "short", "short"},
 		{"nothing to redact", "Bearer other", "Bearer other"},
 		{"empty", "", ""},
@@ -50,6 +51,8 @@ func TestEchoes(t *testing.T) {
 		{"header", map[string][]string{"X-Debug": {"Bearer secret-token-123"}}, "", []string{tok}, "header X-Debug"},
 		{"both", map[string][]string{"X-Debug": {tok}}, tok, []string{tok}, "header X-Debug,body"},
 		{"short credentials are not looked for", nil, "a b", []string{"a b"}, ""},
+		{"JSON-escaped", nil, `{"error":"bad secret\/token-123"}`, []string{"secret/token-123"}, "body"},
+		{"URL-encoded", map[string][]string{"Location": {"/login?t=secret%2Ftoken-123"}}, "", []string{"secret/token-123"}, "header Location"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,6 +111,10 @@ func TestTokensFresh(t *testing.T) {
 		if i == 2 && !red.Known("token-two-456") {
 			t.Error("a handed-out token is not registered with the redactor")
 		}
+	}
+	// Only the two distinct tokens handed out are sessions the run created.
+	if n := tk.Minted(); n != 2 {
+		t.Errorf("Minted() = %d, want 2", n)
 	}
 	// After breakerLimit failures in a row the source is not asked again.
 	if _, err := tk.Fresh(context.Background(), Primary); err == nil || !strings.Contains(err.Error(), "not tried again") || calls != 5 {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
 )
 
@@ -27,7 +28,10 @@ type Summary struct {
 	Results       []RuleResult
 	Strict        bool
 	SuiteProblems []string // failures outside rules (BeforeSuite, configuration)
-	ExitStatus    int
+	// SessionsMinted is how many sessions the suite created on the backend
+	// (fresh tokens from CONTRACT_TOKEN_CMD or the in-process mock).
+	SessionsMinted int
+	ExitStatus     int
 }
 
 // Summarize turns Ginkgo's report into per-rule results.
@@ -93,6 +97,19 @@ func Summarize(report types.Report, strict bool) Summary {
 		s.Results = append(s.Results, res)
 	}
 	return s
+}
+
+// WriteJUnit writes report as JUnit XML to path. A failure fails the run,
+// so it also becomes a suite problem of s: the summary's exit status stays
+// the one the run ends with.
+func (s *Summary) WriteJUnit(report types.Report, path string) error {
+	if err := reporters.GenerateJUnitReportWithConfig(report, path, reporters.JunitReportConfig{}); err != nil {
+		err = fmt.Errorf("contract: writing CONTRACT_JUNIT=%s: %w", path, err)
+		s.SuiteProblems = append(s.SuiteProblems, err.Error())
+		s.ExitStatus = 1
+		return err
+	}
+	return nil
 }
 
 // Count returns how many rules of level are in state.
@@ -165,6 +182,7 @@ func (s Summary) String() string {
 	for _, p := range s.SuiteProblems {
 		fmt.Fprintf(&b, "suite problem: %s\n", p)
 	}
+	fmt.Fprintf(&b, "sessions minted: %d\n", s.SessionsMinted)
 	fmt.Fprintf(&b, "exit status: %d\n", s.ExitStatus)
 	return b.String()
 }

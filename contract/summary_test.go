@@ -1,6 +1,8 @@
 package contract
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,8 +43,10 @@ func TestSummarize(t *testing.T) {
 	if s.Findings() != 1 || s.ExitStatus != 1 {
 		t.Errorf("findings %d exit %d", s.Findings(), s.ExitStatus)
 	}
+	s.SessionsMinted = 42
 	out := s.String()
 	for _, w := range []string{
+		"\nsessions minted: 42\n",
 		"SKIPPED AUTH-006 (MUST): needs CONTRACT_TOKEN_CMD: x",
 		"FAILED AUTH-002 (MUST)", "FAILED HTTP-003 (SHOULD)", "FINDING AUTH-011 (SHOULD)",
 		"not selected (label filter or focus): 1: REV-001", "exit status: 1", "strict (CONTRACT_STRICT=1)",
@@ -60,5 +64,31 @@ func TestSummarizeSuiteProblem(t *testing.T) {
 	s := Summarize(report, false)
 	if s.ExitStatus != 1 || len(s.SuiteProblems) != 1 || !strings.Contains(s.String(), "suite problem: BeforeSuite: contract: configuration error") {
 		t.Errorf("summary:\n%s", s)
+	}
+}
+
+// TestSummaryJUnitWriteFailure: a JUnit report that cannot be written fails
+// the run, and the summary printed after it says so.
+func TestSummaryJUnitWriteFailure(t *testing.T) {
+	report := types.Report{SuiteSucceeded: true, SpecReports: types.SpecReports{
+		specReport("[AUTH-001] answers 401", types.SpecStatePassed, "", 0),
+	}}
+	s := Summarize(report, false)
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteJUnit(report, filepath.Join(file, "junit.xml")); err == nil {
+		t.Fatal("writing under a regular file succeeded")
+	}
+	if out := s.String(); s.ExitStatus != 1 || !strings.Contains(out, "suite problem: contract: writing CONTRACT_JUNIT=") || !strings.Contains(out, "exit status: 1") {
+		t.Errorf("summary:\n%s", out)
+	}
+	ok := filepath.Join(t.TempDir(), "junit.xml")
+	if err := s.WriteJUnit(report, ok); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(ok); err != nil || !strings.Contains(string(data), "[AUTH-001]") {
+		t.Errorf("JUnit report: %v\n%s", err, data)
 	}
 }

@@ -107,6 +107,14 @@ func (t *Tokens) Fresh(ctx context.Context, user string) (string, error) {
 	return tok, nil
 }
 
+// Minted is the number of sessions the token source created during the run:
+// the distinct tokens it handed out (the static CONTRACT_TOKEN is not one).
+func (t *Tokens) Minted() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.handedOut)
+}
+
 // SpendStatic returns a token for a rule that makes one successful call:
 // a fresh one when possible, else the static token, once per run.
 func (t *Tokens) SpendStatic(ctx context.Context) (string, error) {

@@ -66,6 +66,15 @@ func Build() (Binaries, error) {
 	return built, buildErr
 }
 
+// Cleanup removes what Build compiled (some 50 MB in the temporary
+// folder). Call it once after the last Run, from TestMain: a test binary
+// that builds and never cleans up leaves a folder behind on every run.
+func Cleanup() {
+	if built.Suite != "" {
+		_ = os.RemoveAll(filepath.Dir(built.Suite))
+	}
+}
+
 // ModuleRoot walks up from the working directory to the folder with go.mod.
 func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()

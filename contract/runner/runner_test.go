@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -44,5 +46,25 @@ func TestParseJUnit(t *testing.T) {
 	}
 	if _, err := ParseJUnit([]byte("<testsuites><testsuite>")); err == nil {
 		t.Error("a truncated report must not parse")
+	}
+}
+
+// TestBuildCleanup: what Build compiles is gone after Cleanup.
+func TestBuildCleanup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles the suite")
+	}
+	b, err := Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{b.Suite, b.Mock} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("Build: %v", err)
+		}
+	}
+	Cleanup()
+	if _, err := os.Stat(filepath.Dir(b.Suite)); !os.IsNotExist(err) {
+		t.Errorf("%s is still there after Cleanup (%v)", filepath.Dir(b.Suite), err)
 	}
 }

@@ -104,7 +104,7 @@ func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // authenticate returns the caller's live token, or why it was refused:
-// "missing", "malformed" (400 allowed), "invalid".
+// "missing", "malformed" (400 allowed), "invalid", "revoked".
 func (b *Backend) authenticate(r *http.Request) (string, string) {
 	if b.on(AcceptsQueryToken) {
 		if t := r.URL.Query().Get("access_token"); t != "" && b.live(t) {
@@ -157,8 +157,14 @@ func (b *Backend) authenticate(r *http.Request) (string, string) {
 	if b.on(RevokedTokenWorks) && b.wasRevoked(token) {
 		return token, ""
 	}
+	if b.on(RevokedTokenRevokesAgain) && b.wasRevoked(token) {
+		b.revokeAllOfRevoked(token)
+	}
 	if b.on(Forbidden403) {
 		return "", "forbidden"
+	}
+	if b.wasRevoked(token) {
+		return "", "revoked"
 	}
 	return "", "invalid"
 }
@@ -198,6 +204,9 @@ func (b *Backend) unauthorized(w http.ResponseWriter, r *http.Request, why strin
 		}
 	}
 	challenge := `Bearer realm="ref"`
+	if b.on(LowerCaseChallenge) {
+		challenge = `bearer realm="ref"`
+	}
 	if why != "missing" {
 		challenge += `, error="invalid_token"`
 		if b.on(ErrorDescription) {
@@ -213,6 +222,9 @@ func (b *Backend) unauthorized(w http.ResponseWriter, r *http.Request, why strin
 	}
 	if b.on(ErrorBodyWithoutSuccess) {
 		delete(body, "success")
+	}
+	if b.on(Bad401Body) || b.on(RevokedBodyBreaksSchema) && why == "revoked" {
+		body = map[string]any{"success": "false", "error": map[string]any{"code": 401, "reason": why}}
 	}
 	if b.on(EchoesToken) {
 		if _, cred, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok {
@@ -386,10 +398,22 @@ func (b *Backend) wasRevoked(token string) bool {
 func (b *Backend) revokeAll(token string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	user, ok := b.owner[token]
-	if !ok {
-		return
+	if user, ok := b.owner[token]; ok {
+		b.revokeUserLocked(user)
 	}
+}
+
+// revokeAllOfRevoked logs out the user of a revoked token (the
+// RevokedTokenRevokesAgain knob).
+func (b *Backend) revokeAllOfRevoked(token string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if user, ok := b.revoked[token]; ok {
+		b.revokeUserLocked(user)
+	}
+}
+
+func (b *Backend) revokeUserLocked(user string) {
 	for t := range b.devices[user] {
 		delete(b.owner, t)
 		b.revoked[t] = user

@@ -10,6 +10,7 @@ const (
 	Forbidden403              Knob = "answers 403 instead of 401 for an unknown token"
 	RevokedTokenWorks         Knob = "keeps accepting revoked tokens"
 	RejectedRequestRevokes    Knob = "revokes the sessions of a token sent under a non-Bearer scheme, then answers 401"
+	RevokedTokenRevokesAgain  Knob = "logs the user out again when a revoked token is presented, then answers 401"
 	AcceptsQueryToken         Knob = "accepts the token from ?access_token="
 	Malformed500              Knob = "crashes (500) on a malformed bearer token"
 	NoWWWAuthenticate         Knob = "sends no WWW-Authenticate on 401"
@@ -19,6 +20,8 @@ const (
 	TextPlain                 Knob = "answers text/plain"
 	SuccessAsString           Knob = `sends "success": "true" (a string)`
 	Bad500Body                Knob = "sends a 500 whose body breaks the 500 schema"
+	Bad401Body                Knob = "sends 401 bodies that break the 401 schema"
+	RevokedBodyBreaksSchema   Knob = "answers a revoked token with a 401 body that breaks the 401 schema"
 	SuccessFalseOn200         Knob = `sends "success": false with a 200`
 	ErrorBodyWithoutSuccess   Knob = `sends error bodies without "success"`
 	NoCacheControl            Knob = "sends no Cache-Control: no-store"
@@ -47,6 +50,7 @@ const (
 	BadRequestForMalformed Knob = "answers 400 invalid_request to malformed credentials"
 	OtherMessages          Knob = "uses other message texts"
 	ErrorDescription       Knob = "adds error_description to the challenge"
+	LowerCaseChallenge     Knob = `writes the challenge's scheme in lower case ("bearer realm=...")`
 )
 
 // Defect is a knob and what the suite must say about it.
@@ -55,6 +59,7 @@ type Defect struct {
 	Rule   string // the rule ID that must fail
 	Should bool   // a SHOULD rule: fails only in strict mode, a finding otherwise
 	Slow   bool   // needs a short CONTRACT_TIMEOUT (hangs or drips)
+	Says   string // when set, the failure report must contain it
 }
 
 // Defects is the catalogue of broken backends, across every rule group and
@@ -68,7 +73,8 @@ var Defects = []Defect{
 	{Knob: AcceptsAnyToken, Rule: "AUTH-005"},
 	{Knob: Forbidden403, Rule: "AUTH-005"},
 	{Knob: RevokedTokenWorks, Rule: "AUTH-006"},
-	{Knob: RejectedRequestRevokes, Rule: "AUTH-007"},
+	{Knob: RejectedRequestRevokes, Rule: "AUTH-007", Says: "case:      Token scheme"},
+	{Knob: RevokedTokenRevokesAgain, Rule: "AUTH-007", Says: "case:      the revoked token of the same user"},
 	{Knob: AcceptsQueryToken, Rule: "AUTH-008"},
 	{Knob: Malformed500, Rule: "AUTH-009"},
 	// Auth, SHOULD
@@ -79,7 +85,9 @@ var Defects = []Defect{
 	{Knob: Answers202, Rule: "SCHEMA-001"},
 	{Knob: TextPlain, Rule: "SCHEMA-001"},
 	{Knob: SuccessAsString, Rule: "SCHEMA-001"},
+	{Knob: Bad401Body, Rule: "SCHEMA-002"},
 	{Knob: Bad500Body, Rule: "SCHEMA-003"},
+	{Knob: RevokedBodyBreaksSchema, Rule: "SCHEMA-004", Says: "case:      revoked token, attempt 1 of 3"},
 	{Knob: Forbidden403, Rule: "SCHEMA-004"},
 	// Schema, SHOULD
 	{Knob: SuccessFalseOn200, Rule: "SCHEMA-005", Should: true},
@@ -109,4 +117,4 @@ var Defects = []Defect{
 }
 
 // Variations are legitimate: a conforming backend may do each.
-var Variations = []Knob{ExtraFields, Charset, BadRequestForMalformed, OtherMessages, ErrorDescription}
+var Variations = []Knob{ExtraFields, Charset, BadRequestForMalformed, OtherMessages, ErrorDescription, LowerCaseChallenge}

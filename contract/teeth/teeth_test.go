@@ -3,6 +3,7 @@ package teeth
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -10,8 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashback/revoke-contract/contract"
 	"github.com/flashback/revoke-contract/contract/runner"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	runner.Cleanup()
+	os.Exit(code)
+}
 
 // parallel bounds the suite runs at once: the machine has two cores.
 var parallel = make(chan struct{}, 2)
@@ -27,7 +35,16 @@ func run(t *testing.T, b *Backend, strict bool, timeout time.Duration) runner.Re
 		t.Fatal(err)
 	}
 	assertNoTokenLeaks(t, b, res)
+	assertSessionsMinted(t, len(b.Issued()), res)
 	return res
+}
+
+// assertSessionsMinted: the summary's count is what the backend issued.
+func assertSessionsMinted(t *testing.T, issued int, res runner.Result) {
+	t.Helper()
+	if want := fmt.Sprintf("\nsessions minted: %d\n", issued); !strings.Contains(res.Output, want) {
+		t.Errorf("the summary does not say %q (the backend issued %d sessions):\n%s", strings.TrimSpace(want), issued, res.Output)
+	}
 }
 
 // assertNoTokenLeaks: no token the backend handed out may appear in the
@@ -87,6 +104,12 @@ func TestEveryDefectFailsItsRule(t *testing.T) {
 	if len(Defects) < 20 || len(rules) < 4 {
 		t.Fatalf("the catalogue must cover at least 20 defects across every group: %d defects, groups %v", len(Defects), rules)
 	}
+	// A rule that no broken backend fails may be a rule that cannot fail.
+	for _, r := range contract.Catalogue {
+		if !slices.ContainsFunc(Defects, func(d Defect) bool { return d.Rule == r.ID }) {
+			t.Errorf("no defect proves that %s can fail", r.ID)
+		}
+	}
 	for _, d := range Defects {
 		t.Run(d.Rule+"/"+string(d.Knob), func(t *testing.T) {
 			t.Parallel()
@@ -110,6 +133,9 @@ func TestEveryDefectFailsItsRule(t *testing.T) {
 			}
 			if !slices.Contains(res.Rules("failed"), d.Rule) {
 				t.Fatalf("want %s among the failed rules, got %v:\n%s", d.Rule, res.Rules("failed"), res.Failures())
+			}
+			if d.Says != "" && !strings.Contains(res.Failures(), d.Says) {
+				t.Errorf("the failure report does not say %q:\n%s", d.Says, res.Failures())
 			}
 			if res.Elapsed > time.Minute {
 				t.Errorf("the run took %v: the suite must end in bounded time", res.Elapsed)
@@ -155,6 +181,7 @@ func TestStaticTokenOnly(t *testing.T) {
 	if !slices.Contains(res.Rules("passed"), "SCHEMA-001") {
 		t.Errorf("SCHEMA-001 should spend the one token; passed %v", res.Rules("passed"))
 	}
+	assertSessionsMinted(t, 0, res)
 }
 
 // mintDirect mints a session through the backend's control endpoint.
