@@ -130,7 +130,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			return []string{prism, "mock", "spec/openapi.yaml", "-h", "127.0.0.1", "-p", strconv.Itoa(p)}
 		}, env: append(os.Environ(), "SCARF_ANALYTICS=false", "NO_COLOR=1")})
 	case os.Getenv("REVOKE_REQUIRE_TOOLS") == "1":
-		return fmt.Errorf("Prism is required (REVOKE_REQUIRE_TOOLS=1): %w", err)
+		return fmt.Errorf("prism is required (REVOKE_REQUIRE_TOOLS=1): %w", err)
 	default:
 		fmt.Fprintf(out, "\n*** SKIPPED: Prism (%v); run `make npm-tools` or `make bench`. The mock/Prism ratio is not measured. ***\n\n", err)
 	}
