@@ -15,7 +15,8 @@ export CONTRACT_BASE_URL CONTRACT_TOKEN_CMD CONTRACT_TOKEN CONTRACT_TIMEOUT \
 
 ## mock: the mock server on 127.0.0.1:4010 (MOCK_FLAGS="--sessions issued" ...)
 mock:
-	$(GO) run ./mockserver/cmd/revoke-mock $(MOCK_FLAGS)
+	$(GO) build -o $(GOBIN_DIR)/revoke-mock ./mockserver/cmd/revoke-mock
+	exec $(GOBIN_DIR)/revoke-mock $(MOCK_FLAGS)
 
 ## test: everything CI checks
 test: vet staticcheck lint unit
