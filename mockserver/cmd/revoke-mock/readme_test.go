@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary stand in for revoke-mock in the README's
+// commands (REVOKE_MOCK_TEST_AS_MAIN=1), so no second build is needed.
+func TestMain(m *testing.M) {
+	if os.Getenv("REVOKE_MOCK_TEST_AS_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// readmeStep is one "$ command" of the README's console block and the
+// output printed under it.
+type readmeStep struct {
+	command string
+	want    []string
+}
+
+// readmeSession reads the first ```console block of the README: lines
+// starting with "$ " are commands, "# " lines are comments, the rest is the
+// expected output of the command above.
+func readmeSession(t *testing.T) []readmeStep {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(data), "```console\n")
+	if !ok {
+		t.Fatal("the README has no ```console block")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	var steps []readmeStep
+	for _, line := range strings.Split(strings.TrimRight(block, "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(line, "$ "):
+			steps = append(steps, readmeStep{command: strings.TrimPrefix(line, "$ ")})
+		case strings.HasPrefix(line, "# "):
+		case len(steps) > 0:
+			steps[len(steps)-1].want = append(steps[len(steps)-1].want, line)
+		}
+	}
+	for i := range steps {
+		for n := len(steps[i].want); n > 0 && steps[i].want[n-1] == ""; n-- {
+			steps[i].want = steps[i].want[:n-1] // the blank line between steps
+		}
+	}
+	return steps
+}
+
+// TestReadmeFirstScreen runs the README's curl session, command by command,
+// against the mock as `make mock` starts it, and compares the output line by
+// line (a "Date: ..." line stands for any date). Only the address changes
+// (a free port instead of 4010) and revoke-mock is this test binary.
+func TestReadmeFirstScreen(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		if os.Getenv("REVOKE_REQUIRE_TOOLS") == "1" {
+			t.Fatal("curl is required (REVOKE_REQUIRE_TOOLS=1): the README's session uses it")
+		}
+		t.Skip("*** SKIPPED: curl is not installed, the README's session was not run ***")
+	}
+	steps := readmeSession(t)
+	if len(steps) < 6 {
+		t.Fatalf("the README's session has %d commands; want the 200, the 500, the 401 and the log-out-everywhere flow", len(steps))
+	}
+	base, _, _, _ := serve(t) // the defaults of make mock: sessions lazy, every origin
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mockCmd := regexp.MustCompile(`go run \./mockserver/cmd/revoke-mock token`)
+	dateLine := regexp.MustCompile(`^Date: .+ GMT$`)
+	// One shell for the whole session, so that variables carry over; a
+	// marker line before each command splits the output.
+	const marker = "@@readme-step@@"
+	var script strings.Builder
+	script.WriteString("set -e\n")
+	for _, st := range steps {
+		cmd := strings.ReplaceAll(st.command, "http://127.0.0.1:4010", base)
+		cmd = mockCmd.ReplaceAllLiteralString(cmd, fmt.Sprintf("%q token --url %s", self, base))
+		fmt.Fprintf(&script, "echo %s\n%s\n", marker, cmd)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	sh := exec.CommandContext(ctx, "bash", "-c", script.String())
+	sh.Env = append(os.Environ(), "REVOKE_MOCK_TEST_AS_MAIN=1")
+	var stderr strings.Builder
+	sh.Stderr = &stderr
+	out, err := sh.Output()
+	if err != nil {
+		t.Fatalf("the session failed: %v\n%s\n%s", err, out, stderr.String())
+	}
+	outputs := strings.Split(strings.ReplaceAll(string(out), "\r", ""), marker+"\n")[1:]
+	if len(outputs) != len(steps) {
+		t.Fatalf("%d outputs for %d commands:\n%s", len(outputs), len(steps), out)
+	}
+	for i, st := range steps {
+		text := strings.TrimRight(outputs[i], "\n")
+		var got []string
+		if text != "" {
+			got = strings.Split(text, "\n")
+		}
+		if len(got) != len(st.want) {
+			t.Errorf("step %d, %q:\ngot\n%s\nthe README shows\n%s", i+1, st.command, strings.Join(got, "\n"), strings.Join(st.want, "\n"))
+			continue
+		}
+		for j := range got {
+			if st.want[j] == "Date: ..." && dateLine.MatchString(got[j]) {
+				continue
+			}
+			if got[j] != st.want[j] {
+				t.Errorf("step %d, %q, line %d: got %q, the README shows %q", i+1, st.command, j+1, got[j], st.want[j])
+			}
+		}
+	}
+}
