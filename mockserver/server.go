@@ -267,7 +267,7 @@ func (s *Server) serveAPI(w *recorder, r *http.Request) {
 		// The challenge matches the chosen example, as on a real 401: the
 		// "no credentials" example gets no error parameter (RFC 6750 3.1).
 		cred := credUnknown
-		if ex.name == "missing_token" {
+		if ex.name == unauthorizedExample(credMissing) {
 			cred = credMissing
 		}
 		w.Header().Set("WWW-Authenticate", s.challenge(cred))
@@ -291,16 +291,21 @@ func (s *Server) unauthorized(w *recorder, op *operation, cred credentialProblem
 		writeProblem(w, Problem{Type: problemUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: credDescriptions[cred]})
 		return
 	}
-	name := "invalid_token"
-	if cred == credMissing {
-		name = "missing_token"
-	}
-	ex, ok := a.example(name)
+	ex, ok := a.example(unauthorizedExample(cred))
 	if !ok {
 		ex = a.examples[0]
 	}
 	w.decision += " -> example 401/" + exampleLabel(ex)
 	s.writeAnswer(w, a, ex)
+}
+
+// unauthorizedExample names the spec's 401 example for a credential
+// problem: one for no credentials, one for every bad credential.
+func unauthorizedExample(cred credentialProblem) string {
+	if cred == credMissing {
+		return "missing_token"
+	}
+	return "invalid_token"
 }
 
 // challenge builds the WWW-Authenticate value (RFC 6750 section 3): no
