@@ -5,20 +5,21 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/flashback/revoke-contract/mockserver/store"
 	"github.com/flashback/revoke-contract/spec"
 )
 
 // SessionMode says how the mock treats bearer tokens.
-type SessionMode string
+type SessionMode = store.Mode
 
 const (
 	// SessionsOff accepts any well-formed bearer token and never revokes.
-	SessionsOff SessionMode = "off"
+	SessionsOff = store.Off
 	// SessionsLazy turns an unseen well-formed token into a session on first
 	// use; its user is the JWT's userId/sub claim, or the token itself.
-	SessionsLazy SessionMode = "lazy"
+	SessionsLazy = store.Lazy
 	// SessionsIssued accepts only tokens minted by the control API or seeded.
-	SessionsIssued SessionMode = "issued"
+	SessionsIssued = store.Issued
 )
 
 // Options configure a mock. The zero value serves the embedded spec with
@@ -35,10 +36,7 @@ type Options struct {
 }
 
 // SeedSession is a session that exists before any request.
-type SeedSession struct {
-	User  string `json:"user"`
-	Token string `json:"token"`
-}
+type SeedSession = store.Seed
 
 // NewHTTPServer wraps h in an http.Server hardened like a production one:
 // header, read, write and idle timeouts and a header size limit.

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/flashback/revoke-contract/mockserver/store"
 )
 
 // credentialProblem says why a request's credentials were refused. The zero
@@ -154,8 +156,11 @@ func (s *Server) satisfy(r *http.Request, alt requirement) (string, credentialPr
 			if p != credOK {
 				return "", p
 			}
-			if p := s.sessions.check(t); p != credOK {
-				return "", p
+			switch s.sessions.Check(t) {
+			case store.Unknown:
+				return "", credUnknown
+			case store.Revoked:
+				return "", credRevoked
 			}
 			token = t
 		case "basic":

@@ -69,7 +69,7 @@ func (s *Server) health(w *recorder, _ *http.Request) {
 
 func (s *Server) reset(w *recorder, _ *http.Request) {
 	w.decision = "control.reset"
-	s.sessions.reset()
+	s.sessions.Reset()
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -104,7 +104,7 @@ func (s *Server) mintSession(w *recorder, r *http.Request) {
 		bad(fmt.Sprintf(`"user" is longer than %d bytes`, maxUserLen))
 		return
 	}
-	token, err := s.sessions.mint(*req.User)
+	token, err := s.sessions.Mint(*req.User)
 	if err != nil {
 		w.decision = "control.mint-failed"
 		writeProblem(w, Problem{Type: problemInternal, Title: "Cannot mint a session", Status: http.StatusInternalServerError, Detail: err.Error()})

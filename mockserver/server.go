@@ -17,6 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 
+	"github.com/flashback/revoke-contract/mockserver/store"
 	"github.com/flashback/revoke-contract/spec"
 )
 
@@ -28,7 +29,7 @@ const RevokeAllPath = "/sessions/revoke-all"
 type Server struct {
 	spec     *spec.Spec
 	router   *router
-	sessions *sessionStore
+	sessions *store.Memory
 	cors     corsPolicy
 	logger   *slog.Logger
 	realm    string
@@ -74,7 +75,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		spec:     sp,
-		sessions: newSessionStore(mode, opts.Seed),
+		sessions: store.NewMemory(mode, opts.Seed),
 		cors:     cors,
 		logger:   opts.Logger,
 		realm:    opts.Realm,
@@ -122,14 +123,11 @@ func (s *Server) compile(tmpl, method string, kop *openapi3.Operation) (*operati
 
 // Mint creates a new session (a new device) of user and returns its token.
 func (s *Server) Mint(user string) (string, error) {
-	if user == "" {
-		return "", fmt.Errorf("minting a session: the user is empty")
-	}
-	return s.sessions.mint(user)
+	return s.sessions.Mint(user)
 }
 
 // Reset forgets every session and revocation, then re-seeds.
-func (s *Server) Reset() { s.sessions.reset() }
+func (s *Server) Reset() { s.sessions.Reset() }
 
 // recorder remembers what was answered, for the request log.
 type recorder struct {
@@ -256,7 +254,7 @@ func (s *Server) serveAPI(w *recorder, r *http.Request) {
 		return
 	}
 	if op.revokes && token != "" && a.status >= 200 && a.status < 300 {
-		s.sessions.revokeAll(token)
+		s.sessions.RevokeAll(token)
 	}
 	w.decision = "example " + a.code + "/" + exampleLabel(ex)
 	if applied != "" {

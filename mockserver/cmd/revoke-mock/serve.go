@@ -16,6 +16,7 @@ import (
 
 	"github.com/flashback/revoke-contract/fixtures"
 	"github.com/flashback/revoke-contract/mockserver"
+	"github.com/flashback/revoke-contract/mockserver/reqlog"
 	"github.com/flashback/revoke-contract/spec"
 )
 
@@ -78,7 +79,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	// Buffered: one write per batch of request lines, not one per request.
-	logOut := mockserver.NewLogWriter(stdout, 100*time.Millisecond)
+	logOut := reqlog.NewWriter(stdout, 100*time.Millisecond)
 	defer logOut.Close()
 	var logger *slog.Logger
 	if c.logFormat == "json" {

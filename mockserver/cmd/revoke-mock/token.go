@@ -1,17 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/flashback/revoke-contract/mockserver/controlclient"
 )
 
 // runToken mints one session through the control API and prints its token,
@@ -33,31 +35,15 @@ func runToken(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	body, _ := json.Marshal(map[string]string{"user": *user})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(u.String(), "/")+"/__mock/sessions", bytes.NewReader(body))
+	token, err := controlclient.Mint(ctx, http.DefaultClient, u.String(), *user)
 	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("token: is the mock running at %s? %w", u, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return fmt.Errorf("token: reading the answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusCreated {
-		return fmt.Errorf("token: POST /__mock/sessions answered %s: %s", resp.Status, bytes.TrimSpace(data))
-	}
-	var out struct {
-		Token string `json:"token"`
-	}
-	if err := json.Unmarshal(data, &out); err != nil || out.Token == "" {
-		return fmt.Errorf("token: POST /__mock/sessions answered 201 without a token")
+		var ne net.Error
+		if errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) {
+			return fmt.Errorf("token: is the mock running at %s? %w", u, err)
+		}
+		return fmt.Errorf("token: %w", err)
 	}
 	// The token is this command's output (CONTRACT_TOKEN_CMD reads it), never a log line.
-	_, err = fmt.Fprintln(stdout, out.Token)
+	_, err = fmt.Fprintln(stdout, token)
 	return err
 }
