@@ -81,6 +81,10 @@ var Catalogue = []Rule{
 	{"REV-006", Must, "revocation", true, "revocation is permanent: a revoked token stays rejected after a new login of the same user", srcSeed + "; " + srcOWASPAPI},
 }
 
+// ConcurrentRevokes is the number of sessions of one user that REV-005
+// revokes with concurrent calls.
+const ConcurrentRevokes = 6
+
 // RuleByID returns the catalogue entry of id.
 func RuleByID(id string) (Rule, bool) {
 	for _, r := range Catalogue {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/flashback/revoke-contract/contract/internal/tokens"
 )
 
 // check is one running rule: it sends requests, collects violations and,
@@ -79,7 +81,7 @@ func (c *check) tokenError(err error) {
 	if err == nil {
 		return
 	}
-	var u *Unavailable
+	var u *tokens.Unavailable
 	if errors.As(err, &u) {
 		Skip(u.Reason)
 	}

@@ -17,6 +17,8 @@ type Config struct {
 	BaseURL *url.URL
 	// TokenCmd mints a token of a new session (run with sh -c).
 	TokenCmd string
+	// TokenURL mints a token of a new session with one POST (no process).
+	TokenURL *url.URL
 	// StaticToken is one token of primary. Never print it.
 	StaticToken string
 	Timeout     time.Duration
@@ -35,6 +37,8 @@ func (c Config) String() string {
 	switch {
 	case c.TokenCmd != "":
 		tokens = "CONTRACT_TOKEN_CMD"
+	case c.TokenURL != nil:
+		tokens = "CONTRACT_TOKEN_URL " + displayURL(c.TokenURL.String())
 	case c.StaticToken != "":
 		tokens = "CONTRACT_TOKEN (one static token: spent by SCHEMA-001 only)"
 	case c.BaseURL == nil:
@@ -66,6 +70,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("CONTRACT_BASE_URL=%q: %w", displayURL(raw), err))
 		}
 		c.BaseURL = u
+	}
+	if raw := strings.TrimSpace(getenv("CONTRACT_TOKEN_URL")); raw != "" {
+		u, err := url.Parse(raw)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			errs = append(errs, fmt.Errorf("CONTRACT_TOKEN_URL=%q: want an http:// or https:// URL that answers POST {\"user\": ...} with {\"token\": ...}", displayURL(raw)))
+		case u.User != nil:
+			errs = append(errs, fmt.Errorf("CONTRACT_TOKEN_URL=%q: must not carry user:password", displayURL(raw)))
+		case c.TokenCmd != "":
+			errs = append(errs, errors.New("CONTRACT_TOKEN_CMD and CONTRACT_TOKEN_URL are both set: choose one way to mint tokens"))
+		default:
+			c.TokenURL = u
+		}
 	}
 	if raw := strings.TrimSpace(getenv("CONTRACT_TIMEOUT")); raw != "" {
 		d, err := time.ParseDuration(raw)

@@ -1,7 +1,6 @@
 package contract
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +50,14 @@ func TestLoadConfig(t *testing.T) {
 		{"bad strict", map[string]string{"CONTRACT_STRICT": "yes please"}, []string{"CONTRACT_STRICT"}, nil},
 		{"short static token, not shown", map[string]string{"CONTRACT_TOKEN": "s3cr3t"}, []string{"shorter than"}, nil},
 		{"static token with Bearer prefix", map[string]string{"CONTRACT_TOKEN": "Bearer s3cr3t-long-one"}, []string{"without the \"Bearer \" prefix"}, nil},
+		{"token URL", map[string]string{"CONTRACT_TOKEN_URL": "http://127.0.0.1:8080/test/login?key=hunter2"}, nil, func(t *testing.T, c Config) {
+			if c.TokenURL == nil || c.TokenURL.Path != "/test/login" || !strings.Contains(c.String(), "CONTRACT_TOKEN_URL http://127.0.0.1:8080/test/login?…") || strings.Contains(c.String(), "hunter2") {
+				t.Errorf("unexpected config: %+v, %s", c, c)
+			}
+		}},
+		{"token URL and command", map[string]string{"CONTRACT_TOKEN_URL": "http://h/login", "CONTRACT_TOKEN_CMD": "mint"}, []string{"choose one way"}, nil},
+		{"token URL not http", map[string]string{"CONTRACT_TOKEN_URL": "login.example/x"}, []string{"CONTRACT_TOKEN_URL", "http://"}, nil},
+		{"token URL with a password, not shown", map[string]string{"CONTRACT_TOKEN_URL": "https://ci:hunter2@h/login"}, []string{"CONTRACT_TOKEN_URL", "user:password"}, nil},
 		{"every problem at once", map[string]string{"CONTRACT_TIMEOUT": "x", "CONTRACT_STRICT": "x", "CONTRACT_BASE_URL": "x"},
 			[]string{"CONTRACT_TIMEOUT", "CONTRACT_STRICT", "CONTRACT_BASE_URL"}, nil},
 	}
@@ -79,22 +86,5 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("error shows a secret of CONTRACT_BASE_URL: %v", err)
 			}
 		})
-	}
-}
-
-func TestModuleRoot(t *testing.T) {
-	root := t.TempDir()
-	deep := root + "/a/b"
-	if err := os.MkdirAll(deep, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if got := ModuleRoot(deep); got != "" && strings.HasPrefix(got, root) {
-		t.Errorf("ModuleRoot without go.mod = %q", got)
-	}
-	if err := os.WriteFile(root+"/a/go.mod", []byte("module x\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if got := ModuleRoot(deep); got != root+"/a" {
-		t.Errorf("ModuleRoot = %q, want %q", got, root+"/a")
 	}
 }

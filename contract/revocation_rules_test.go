@@ -47,7 +47,7 @@ func revocationRules() {
 
 	Context("with concurrent calls from sessions of one user", func() {
 		rule("REV-005", "ends each in 200 or 401 and revokes all of them", func(c *check) {
-			const n = 6
+			const n = ConcurrentRevokes
 			toks := make([]string, n)
 			for i := range toks {
 				toks[i] = c.fresh(Primary)

@@ -14,7 +14,12 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/flashback/revoke-contract/contract/internal/redact"
+	"github.com/flashback/revoke-contract/contract/internal/tokens"
+	"github.com/flashback/revoke-contract/contract/internal/wire"
+	"github.com/flashback/revoke-contract/internal/modroot"
 	"github.com/flashback/revoke-contract/mockserver"
+	"github.com/flashback/revoke-contract/mockserver/controlclient"
 	"github.com/flashback/revoke-contract/spec"
 )
 
@@ -28,10 +33,10 @@ func TestContract(t *testing.T) {
 // suiteEnv is what every rule uses; built once in BeforeSuite.
 type suiteEnv struct {
 	cfg      Config
-	client   *Client
-	recorder *Recorder
-	redactor *Redactor
-	tokens   *Tokens
+	client   *wire.Client
+	recorder *wire.Recorder
+	redactor *redact.Redactor
+	tokens   *tokens.Source
 	schema   *SchemaChecker
 }
 
@@ -56,23 +61,25 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		Fail("contract: configuration error, no rule was run:\n" + indent(errors.Join(problems...).Error()))
 	}
 
-	e := &suiteEnv{cfg: cfg, recorder: &Recorder{}, redactor: &Redactor{}, schema: schema}
+	e := &suiteEnv{cfg: cfg, recorder: &wire.Recorder{}, redactor: &redact.Redactor{}, schema: schema}
 	base := cfg.BaseURL
 	if base == nil {
 		base = startMock(cfg, s)
 	}
-	e.client = NewClient(base, cfg.Timeout, e.redactor, e.recorder)
+	e.client = wire.NewClient(base, cfg.Timeout, e.redactor, e.recorder)
 	DeferCleanup(e.client.Close)
 
-	var mint MintFunc
+	var mint tokens.MintFunc
 	switch {
 	case cfg.TokenCmd != "":
 		wd, _ := os.Getwd()
-		mint = CommandMinter(cfg.TokenCmd, ModuleRoot(wd), base.String(), max(30*time.Second, 3*cfg.Timeout), e.redactor)
+		mint = tokens.CommandMinter(cfg.TokenCmd, modroot.Find(wd), base.String(), max(30*time.Second, 3*cfg.Timeout), e.redactor)
+	case cfg.TokenURL != nil:
+		mint = tokens.URLMinter(cfg.TokenURL.String(), &http.Client{Timeout: cfg.Timeout})
 	case cfg.BaseURL == nil && cfg.StaticToken == "":
-		mint = MockMinter(base.String(), &http.Client{Timeout: cfg.Timeout})
+		mint = tokens.URLMinter(base.String()+controlclient.SessionsPath, &http.Client{Timeout: cfg.Timeout})
 	}
-	e.tokens = NewTokens(mint, cfg.StaticToken, e.redactor)
+	e.tokens = tokens.New(mint, cfg.StaticToken, e.redactor)
 	env = e
 	fmt.Fprintf(GinkgoWriter, "contract: %s\n", cfg)
 })

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/flashback/revoke-contract/internal/testenv"
 	"github.com/flashback/revoke-contract/mockserver"
 	"github.com/flashback/revoke-contract/spec"
 )
@@ -177,18 +177,7 @@ type browser struct {
 // chromiumPath finds Debian's chromium, or skips (fails with REQUIRE_CHROMIUM=1).
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	msg := "SKIPPED: Chromium not installed (apt-get install chromium); the browser test did not run"
-	if os.Getenv("REQUIRE_CHROMIUM") == "1" {
-		t.Fatal(msg + ", and REQUIRE_CHROMIUM=1 makes that a failure")
-	}
-	fmt.Fprintf(os.Stderr, "\n*** %s ***\n\n", msg)
-	t.Skip(msg)
-	return ""
+	return testenv.LookPath(t, "the browser test", "apt-get install chromium", "chromium", "/usr/bin/chromium", "chromium-browser")
 }
 
 func startBrowser(t *testing.T) *browser {

@@ -19,85 +19,98 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/flashback/revoke-contract/internal/modroot"
+	"github.com/flashback/revoke-contract/mockserver/controlclient"
 )
 
-// Binaries are the suite's test binary and the revoke-mock command, built
-// once per process.
+// Binaries are the programs a run starts: the suite's test binary and the
+// revoke-mock command.
 type Binaries struct {
 	Root  string // module root
 	Suite string // go test -c ./contract
 	Mock  string // go build ./mockserver/cmd/revoke-mock
 }
 
+// BinDirVar names a folder where `make test` has already built the
+// binaries (contract.test, revoke-mock), so that every test package runs
+// the same ones, built once with one configuration.
+const BinDirVar = "REVOKE_TEST_BINDIR"
+
 var (
 	buildOnce sync.Once
 	built     Binaries
 	buildErr  error
+	builtDir  string // the temporary folder Build compiled into, if any
 )
 
-// Build compiles the suite and the mock into a temporary folder once per
-// process (no -race: these are subprocesses under test, not the code under
-// the race detector).
+// Build returns the binaries: those in $REVOKE_TEST_BINDIR when it is set,
+// else compiled into a temporary folder once per process. They are plain
+// `go build` binaries (no -race): subprocesses under test, built like the
+// project's other binaries so that they share the build cache.
 func Build() (Binaries, error) {
 	buildOnce.Do(func() {
-		root, err := ModuleRoot()
+		root, err := modroot.FromWorkingDir()
 		if err != nil {
 			buildErr = err
 			return
 		}
-		dir, err := os.MkdirTemp("", "contract-runner-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		built = Binaries{Root: root, Suite: filepath.Join(dir, "contract.test"), Mock: filepath.Join(dir, "revoke-mock")}
-		for _, args := range [][]string{
-			{"test", "-c", "-o", built.Suite, "./contract"},
-			{"build", "-o", built.Mock, "./mockserver/cmd/revoke-mock"},
-		} {
-			cmd := exec.Command("go", args...)
-			cmd.Dir = root
-			if out, err := cmd.CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-				return
-			}
-		}
+		built, builtDir, buildErr = build(root, os.Getenv(BinDirVar))
 	})
 	return built, buildErr
 }
 
-// Cleanup removes what Build compiled (some 50 MB in the temporary
-// folder). Call it once after the last Run, from TestMain: a test binary
-// that builds and never cleans up leaves a folder behind on every run.
-func Cleanup() {
-	if built.Suite != "" {
-		_ = os.RemoveAll(filepath.Dir(built.Suite))
+// build uses the binaries in binDir, or compiles them into a new temporary
+// folder (returned, for the caller to remove) when binDir is "".
+func build(root, binDir string) (Binaries, string, error) {
+	if binDir != "" {
+		b := binariesIn(root, binDir)
+		for _, f := range []string{b.Suite, b.Mock} {
+			if _, err := os.Stat(f); err != nil {
+				return Binaries{}, "", fmt.Errorf("%s=%s: %w (make test builds them there; unset it to build here)", BinDirVar, binDir, err)
+			}
+		}
+		return b, "", nil
 	}
+	dir, err := os.MkdirTemp("", "contract-runner-")
+	if err != nil {
+		return Binaries{}, "", err
+	}
+	b := binariesIn(root, dir)
+	for _, args := range [][]string{
+		{"test", "-c", "-o", b.Suite, "./contract"},
+		{"build", "-o", b.Mock, "./mockserver/cmd/revoke-mock"},
+	} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			os.RemoveAll(dir)
+			return Binaries{}, "", fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	return b, dir, nil
 }
 
-// ModuleRoot walks up from the working directory to the folder with go.mod.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("runner: no go.mod above the working directory")
-		}
-		dir = parent
+func binariesIn(root, dir string) Binaries {
+	return Binaries{Root: root, Suite: filepath.Join(dir, "contract.test"), Mock: filepath.Join(dir, "revoke-mock")}
+}
+
+// Cleanup removes what Build compiled (some 50 MB in the temporary
+// folder), never the binaries of $REVOKE_TEST_BINDIR. Call it once after
+// the last Run, from TestMain: a test binary that builds and never cleans
+// up leaves a folder behind on every run.
+func Cleanup() {
+	if builtDir != "" {
+		_ = os.RemoveAll(builtDir)
 	}
 }
 
 // Options say how to run the suite.
 type Options struct {
 	BaseURL     string
-	TokenCmd    string        // CONTRACT_TOKEN_CMD; "" with Mint: the mock's token subcommand
-	Mint        bool          // use `revoke-mock token --url BaseURL` as the token command
+	TokenCmd    string        // CONTRACT_TOKEN_CMD
+	TokenURL    string        // CONTRACT_TOKEN_URL
+	Mint        bool          // mint at BaseURL's POST /__mock/sessions (CONTRACT_TOKEN_URL)
 	Token       string        // CONTRACT_TOKEN
 	Strict      bool          // CONTRACT_STRICT=1
 	Timeout     time.Duration // CONTRACT_TIMEOUT; 0: the suite's default
@@ -152,12 +165,15 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	cmd := exec.CommandContext(ctx, b.Suite, args...)
 	cmd.Dir = filepath.Join(b.Root, "contract")
 	env := []string{"CONTRACT_BASE_URL=" + o.BaseURL, "CONTRACT_JUNIT=" + junit}
-	tokenCmd := o.TokenCmd
+	tokenURL := o.TokenURL
 	if o.Mint {
-		tokenCmd = fmt.Sprintf("'%s' token --url '%s' --user \"$CONTRACT_USER\"", b.Mock, o.BaseURL)
+		tokenURL = strings.TrimRight(o.BaseURL, "/") + controlclient.SessionsPath
 	}
-	if tokenCmd != "" {
-		env = append(env, "CONTRACT_TOKEN_CMD="+tokenCmd)
+	if tokenURL != "" {
+		env = append(env, "CONTRACT_TOKEN_URL="+tokenURL)
+	}
+	if o.TokenCmd != "" {
+		env = append(env, "CONTRACT_TOKEN_CMD="+o.TokenCmd)
 	}
 	if o.Token != "" {
 		env = append(env, "CONTRACT_TOKEN="+o.Token)

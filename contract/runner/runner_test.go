@@ -4,7 +4,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/flashback/revoke-contract/internal/modroot"
 )
 
 func TestParseJUnit(t *testing.T) {
@@ -49,22 +52,32 @@ func TestParseJUnit(t *testing.T) {
 	}
 }
 
-// TestBuildCleanup: what Build compiles is gone after Cleanup.
-func TestBuildCleanup(t *testing.T) {
+// TestBuild: without a folder of binaries, build compiles both into a
+// temporary folder of its own; with one, it uses them (and there is nothing
+// for Cleanup to remove); a folder that lacks them is a clear error.
+func TestBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles the suite")
 	}
-	b, err := Build()
+	root, err := modroot.FromWorkingDir()
 	if err != nil {
 		t.Fatal(err)
 	}
+	b, dir, err := build(root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
 	for _, f := range []string{b.Suite, b.Mock} {
-		if _, err := os.Stat(f); err != nil {
-			t.Fatalf("Build: %v", err)
+		if fi, err := os.Stat(f); err != nil || filepath.Dir(f) != dir || fi.Mode()&0o111 == 0 {
+			t.Fatalf("build: %s: %v", f, err)
 		}
 	}
-	Cleanup()
-	if _, err := os.Stat(filepath.Dir(b.Suite)); !os.IsNotExist(err) {
-		t.Errorf("%s is still there after Cleanup (%v)", filepath.Dir(b.Suite), err)
+	prebuilt, tmp, err := build(root, dir)
+	if err != nil || tmp != "" || prebuilt != b {
+		t.Errorf("build with %s: %+v, %q, %v", dir, prebuilt, tmp, err)
+	}
+	if _, _, err := build(root, t.TempDir()); err == nil || !strings.Contains(err.Error(), BinDirVar) {
+		t.Errorf("an empty folder of binaries: err %v", err)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/flashback/revoke-contract/contract"
 )
 
 // Knob is one deliberate deviation from the reference behaviour.
@@ -33,12 +35,14 @@ type Backend struct {
 	banned   map[string]bool            // users whose new sessions are refused (knob)
 	issued   []string                   // every token handed out, for leak checks
 	inflight map[string]int             // user -> revoke-alls running (knob)
+	joined   map[string]chan struct{}   // user -> closed when a second revoke-all overlaps the first (knob)
 }
 
 // NewBackend builds a backend with the given knobs turned.
 func NewBackend(knobs ...Knob) *Backend {
 	b := &Backend{knobs: map[Knob]bool{}, owner: map[string]string{}, devices: map[string]map[string]bool{},
-		revoked: map[string]string{}, banned: map[string]bool{}, inflight: map[string]int{}}
+		revoked: map[string]string{}, banned: map[string]bool{}, inflight: map[string]int{},
+		joined: map[string]chan struct{}{}}
 	for _, k := range knobs {
 		b.knobs[k] = true
 	}
@@ -59,8 +63,14 @@ func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.mint(w, r)
 		return
 	}
-	// Read (and bound) whatever body came, as a production server would.
-	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+	// Read (and bound) whatever body came, as many production servers do.
+	switch {
+	case b.on(IgnoresBody):
+	case b.on(ReadsPartOfBody):
+		_, _ = io.CopyN(io.Discard, r.Body, 1<<10)
+	default:
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+	}
 
 	path := r.URL.Path
 	if b.on(TrailingSlashBypass) && path == "/sessions/revoke-all/" {
@@ -96,7 +106,7 @@ func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.json(w, http.StatusInternalServerError, body)
 		return
 	}
-	if b.on(ConcurrentRevoke500) && !b.enterRevoke(token) {
+	if b.on(ConcurrentRevoke500) && !b.enterRevoke(r, token) {
 		b.json(w, http.StatusInternalServerError, map[string]any{"success": false, "error": "deadlock detected"})
 		return
 	}
@@ -445,17 +455,41 @@ func (b *Backend) revokeEveryone() {
 }
 
 // enterRevoke reports false when another revoke-all of the same user is
-// running (the ConcurrentRevoke500 knob's lock-contention bug); it holds
-// the caller for a moment so that concurrent calls do overlap.
-func (b *Backend) enterRevoke(token string) bool {
+// running (the ConcurrentRevoke500 knob's lock-contention bug). So that the
+// bug shows on every run, not only when the scheduler happens to overlap
+// the calls, the first of REV-005's concurrent calls (the user then has
+// contract.ConcurrentRevokes live sessions) holds until a second one joins
+// it; should none come, the caller times out, which fails REV-005 too.
+func (b *Backend) enterRevoke(r *http.Request, token string) bool {
 	b.mu.Lock()
 	user := b.owner[token]
 	b.inflight[user]++
 	n := b.inflight[user]
+	if n == 1 {
+		b.joined[user] = make(chan struct{})
+	} else if ch := b.joined[user]; !isClosed(ch) {
+		close(ch)
+	}
+	joined, wait := b.joined[user], n == 1 && len(b.devices[user]) >= contract.ConcurrentRevokes
 	b.mu.Unlock()
-	time.Sleep(50 * time.Millisecond)
+	if wait {
+		select {
+		case <-joined:
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
+	}
 	b.mu.Lock()
 	b.inflight[user]--
 	b.mu.Unlock()
 	return n == 1
+}
+
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }

@@ -51,6 +51,8 @@ const (
 	OtherMessages          Knob = "uses other message texts"
 	ErrorDescription       Knob = "adds error_description to the challenge"
 	LowerCaseChallenge     Knob = `writes the challenge's scheme in lower case ("bearer realm=...")`
+	IgnoresBody            Knob = "never reads the request body"
+	ReadsPartOfBody        Knob = "reads only the first KiB of the request body"
 )
 
 // Defect is a knob and what the suite must say about it.
@@ -117,4 +119,7 @@ var Defects = []Defect{
 }
 
 // Variations are legitimate: a conforming backend may do each.
-var Variations = []Knob{ExtraFields, Charset, BadRequestForMalformed, OtherMessages, ErrorDescription, LowerCaseChallenge}
+// IgnoresBody and ReadsPartOfBody answer before the suite has sent a large
+// body and then close the connection (RFC 9112 §9.6 allows it): the verdict
+// must not depend on when the close arrives.
+var Variations = []Knob{ExtraFields, Charset, BadRequestForMalformed, OtherMessages, ErrorDescription, LowerCaseChallenge, IgnoresBody, ReadsPartOfBody}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flashback/revoke-contract/internal/testenv"
 )
 
 // script returns the absolute path of tools/lint-spec.sh. Without the npm
@@ -21,13 +23,7 @@ func script(t *testing.T) string {
 		t.Fatal(err)
 	}
 	for _, tool := range []string{"spectral", "redocly"} {
-		if _, err := os.Stat(filepath.Join(filepath.Dir(s), "node_modules", ".bin", tool)); err != nil {
-			msg := "SKIPPED: " + tool + " is not installed (run `make npm-tools`); the spec lint checks did not run"
-			if os.Getenv("REVOKE_REQUIRE_TOOLS") == "1" {
-				t.Fatal(msg)
-			}
-			t.Skip(msg)
-		}
+		testenv.File(t, tool, filepath.Join(filepath.Dir(s), "node_modules", ".bin", tool), "the spec lint", "make npm-tools")
 	}
 	return s
 }

@@ -14,26 +14,20 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flashback/revoke-contract/internal/modroot"
+	"github.com/flashback/revoke-contract/internal/testenv"
 )
 
 // Root is the repository root: the first folder above the working
 // directory with a go.mod.
 func Root(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := modroot.FromWorkingDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // Bin returns tools/node_modules/.bin/prism, skipping loudly when it is
@@ -41,14 +35,7 @@ func Root(t testing.TB) string {
 func Bin(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(Root(t), "tools", "node_modules", ".bin", "prism")
-	if _, err := os.Stat(bin); err != nil {
-		msg := "SKIPPED: Prism is not installed at " + bin + " (run `make npm-tools`); the Prism checks did not run"
-		if os.Getenv("REVOKE_REQUIRE_TOOLS") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return bin
+	return testenv.File(t, "Prism", bin, "the Prism cross-check", "make npm-tools")
 }
 
 // Start runs `prism ARGS... -h 127.0.0.1 -p PORT` from the repository root,

@@ -32,6 +32,10 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/flashback/revoke-contract/internal/modroot"
+	"github.com/flashback/revoke-contract/internal/shell"
+	"github.com/flashback/revoke-contract/internal/testenv"
 )
 
 const revokeAll = "/sessions/revoke-all"
@@ -91,7 +95,7 @@ type measurement struct {
 }
 
 func run(ctx context.Context, o options, out io.Writer) error {
-	root, err := moduleRoot()
+	root, err := modroot.FromWorkingDir()
 	if err != nil {
 		return err
 	}
@@ -129,8 +133,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		targets = append(targets, target{name: "Prism " + prismVersion, argv: func(p int) []string {
 			return []string{prism, "mock", "spec/openapi.yaml", "-h", "127.0.0.1", "-p", strconv.Itoa(p)}
 		}, env: append(os.Environ(), "SCARF_ANALYTICS=false", "NO_COLOR=1")})
-	case os.Getenv("REVOKE_REQUIRE_TOOLS") == "1":
-		return fmt.Errorf("prism is required (REVOKE_REQUIRE_TOOLS=1): %w", err)
+	case testenv.Required("prism"):
+		return fmt.Errorf("prism is required (%s=1): %w", testenv.RequireVar, err)
 	default:
 		fmt.Fprintf(out, "\n*** SKIPPED: Prism (%v); run `make npm-tools` or `make bench`. The mock/Prism ratio is not measured. ***\n\n", err)
 	}
@@ -193,7 +197,10 @@ func measure(ctx context.Context, t target, gen loadGen, work string, round int,
 	}
 	argv := t.argv(port)
 	logPath := filepath.Join(work, fmt.Sprintf("%s.round%d.log", strings.Fields(t.name)[0], round))
-	root, _ := moduleRoot()
+	root, err := modroot.FromWorkingDir()
+	if err != nil {
+		return m, err
+	}
 	spawned := time.Now()
 	s, err := spawn(t.name, root, logPath, port, argv, t.env)
 	if err != nil {
@@ -337,7 +344,7 @@ func suiteCost(ctx context.Context, out io.Writer, root, work, mockBin string, r
 	if err := s.waitHealthy(ctx, 30*time.Second); err != nil {
 		return err
 	}
-	tokenCmd := fmt.Sprintf("%s token --url %s --user \"$CONTRACT_USER\"", shellQuote(mockBin), s.url)
+	tokenCmd := fmt.Sprintf("%s token --url %s --user \"$CONTRACT_USER\"", shell.Quote(mockBin), s.url)
 	external := append(slices.Clone(base), "CONTRACT_STRICT=1", "CONTRACT_BASE_URL="+s.url, "CONTRACT_TOKEN_CMD="+tokenCmd)
 	ext, err := suiteRows(ctx, out, root, bin, "revoke-mock process, tokens from CONTRACT_TOKEN_CMD (revoke-mock token)", external, runs)
 	if err != nil {
@@ -467,23 +474,6 @@ func findPrism(ctx context.Context, root string) (path, version string, err erro
 	return path, strings.TrimSpace(string(b)), nil
 }
 
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory: run from the repository")
-		}
-		dir = parent
-	}
-}
-
 func withoutPrefix(env []string, prefix string) []string {
 	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, prefix) })
 }
@@ -516,5 +506,3 @@ func tail(s string, n int) string {
 	}
 	return s
 }
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flashback/revoke-contract/internal/testenv"
 )
 
 // TestMain lets the test binary stand in for revoke-mock in the README's
@@ -66,12 +68,7 @@ func readmeSession(t *testing.T) []readmeStep {
 // line (a "Date: ..." line stands for any date). Only the address changes
 // (a free port instead of 4010) and revoke-mock is this test binary.
 func TestReadmeFirstScreen(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		if os.Getenv("REVOKE_REQUIRE_TOOLS") == "1" {
-			t.Fatal("curl is required (REVOKE_REQUIRE_TOOLS=1): the README's session uses it")
-		}
-		t.Skip("*** SKIPPED: curl is not installed, the README's session was not run ***")
-	}
+	testenv.LookPath(t, "the README's curl session", "apt-get install curl", "curl")
 	steps := readmeSession(t)
 	if len(steps) < 6 {
 		t.Fatalf("the README's session has %d commands; want the 200, the 500, the 401 and the log-out-everywhere flow", len(steps))

@@ -1,22 +1,28 @@
-package contract
+// Package wire is how the contract suite talks to a backend: the requests
+// the rules send, the exchanges recorded (every credential already
+// redacted), the curl line that reproduces each, and a client that sends
+// each request on a connection of its own, bounded in time and size, with a
+// circuit breaker for backends that stop answering.
+package wire
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/flashback/revoke-contract/contract/internal/redact"
 )
 
 // EndpointPath is the operation under test.
@@ -28,10 +34,10 @@ const MaxBodyBytes = 1 << 20
 // maxResponseHeaderBytes bounds the header section of every answer.
 const maxResponseHeaderBytes = 256 << 10
 
-// breakerLimit: after this many consecutive requests without an answer in
+// BreakerLimit: after this many consecutive requests without an answer in
 // time, the client stops sending, so a hanging backend costs a few timeouts,
 // not one per request of the run.
-const breakerLimit = 3
+const BreakerLimit = 3
 
 // Request is one request a rule sends. Header keeps order and duplicates.
 type Request struct {
@@ -117,48 +123,38 @@ func (r *Recorder) All() []*Exchange {
 }
 
 // Client sends the rules' requests to the backend and records each exchange.
+// Every request goes out on a connection of its own (no keep-alive, no
+// redirects followed, no transparent gzip), bounded by timeout from dial to
+// the last byte of the answer.
 type Client struct {
 	base     *url.URL
 	timeout  time.Duration
-	http     *http.Client
-	redactor *Redactor
+	redactor *redact.Redactor
 	recorder *Recorder
+	proxy    func(*http.Request) (*url.URL, error)
+	tls      *tls.Config
 
 	mu        sync.Mutex
 	timeouts  int // consecutive requests without an answer in time
 	lastError string
 }
 
-// NewClient builds a client with its own transport: no keep-alive, no
-// redirects followed, no transparent gzip, every phase bounded by timeout.
-func NewClient(base *url.URL, timeout time.Duration, redactor *Redactor, recorder *Recorder) *Client {
-	dialer := &net.Dialer{Timeout: timeout}
-	tr := &http.Transport{
-		Proxy:                  http.ProxyFromEnvironment,
-		DialContext:            dialer.DialContext,
-		TLSHandshakeTimeout:    timeout,
-		ResponseHeaderTimeout:  timeout,
-		ExpectContinueTimeout:  time.Second,
-		DisableKeepAlives:      true,
-		DisableCompression:     true,
-		MaxConnsPerHost:        16,
-		MaxResponseHeaderBytes: maxResponseHeaderBytes,
-	}
+// NewClient builds a client that honours the proxy environment variables
+// (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) for every request.
+func NewClient(base *url.URL, timeout time.Duration, redactor *redact.Redactor, recorder *Recorder) *Client {
 	return &Client{
 		base:     base,
 		timeout:  timeout,
 		redactor: redactor,
 		recorder: recorder,
-		http: &http.Client{
-			Transport:     tr,
-			Timeout:       timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
+		proxy:    http.ProxyFromEnvironment,
+		tls:      &tls.Config{NextProtos: []string{"http/1.1"}},
 	}
 }
 
-// Close releases the transport.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+// Close releases what the client holds: nothing outlives a request, so
+// this is only a hook for DeferCleanup.
+func (c *Client) Close() {}
 
 // URL returns the absolute URL of a path relative to the base.
 func (c *Client) URL(path string) string { return strings.TrimRight(c.base.String(), "/") + path }
@@ -170,11 +166,11 @@ func (c *Client) Do(ctx context.Context, rule string, r Request) *Exchange {
 	defer c.recorder.add(ex)
 
 	c.mu.Lock()
-	tripped := c.timeouts >= breakerLimit
+	tripped := c.timeouts >= BreakerLimit
 	last := c.lastError
 	c.mu.Unlock()
 	if tripped {
-		ex.Err = fmt.Sprintf("not sent: the backend did not answer the last %d requests in time (last: %s)", breakerLimit, last)
+		ex.Err = fmt.Sprintf("not sent: the backend did not answer the last %d requests in time (last: %s)", BreakerLimit, last)
 		return ex
 	}
 
@@ -247,10 +243,10 @@ func (c *Client) redactHeader(h http.Header) http.Header {
 func echoes(creds []string, h http.Header, body []byte) []string {
 	var where []string
 	for _, cred := range creds {
-		if len(cred) < MinTokenLength {
+		if len(cred) < redact.MinTokenLength {
 			continue
 		}
-		for _, form := range tokenForms(cred) {
+		for _, form := range redact.Forms(cred) {
 			for k, vs := range h {
 				for _, v := range vs {
 					if strings.Contains(k, form) || strings.Contains(v, form) {
@@ -267,7 +263,7 @@ func echoes(creds []string, h http.Header, body []byte) []string {
 }
 
 func appendOnce(list []string, s string) []string {
-	if contains(list, s) {
+	if slices.Contains(list, s) {
 		return list
 	}
 	return append(list, s)
@@ -278,21 +274,8 @@ func (c *Client) roundTrip(ctx context.Context, r Request) (int, string, http.He
 	if err != nil {
 		return 0, "", nil, nil, fmt.Errorf("bad request URL: %w", err)
 	}
-	var resp *http.Response
-	if r.Raw {
-		resp, err = c.rawRoundTrip(ctx, u, r)
-	} else {
-		resp, err = c.stdRoundTrip(ctx, u, r)
-	}
-	if err != nil {
-		return 0, "", nil, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
-	if err == nil && len(body) > MaxBodyBytes {
-		return resp.StatusCode, statusText(resp), resp.Header, body[:MaxBodyBytes], errBodyTooLarge
-	}
-	return resp.StatusCode, statusText(resp), resp.Header, body, err
+	ans, err := c.exchange(ctx, u, r)
+	return ans.status, ans.statusText, ans.header, ans.body, err
 }
 
 var errBodyTooLarge = errors.New("body exceeds 1 MiB")
@@ -304,104 +287,7 @@ func statusText(resp *http.Response) string {
 	return http.StatusText(resp.StatusCode)
 }
 
-func (c *Client) stdRoundTrip(ctx context.Context, u *url.URL, r Request) (*http.Response, error) {
-	var body io.Reader
-	if r.Body != nil {
-		body = bytes.NewReader(r.Body)
-	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, u.String(), body)
-	if err != nil {
-		return nil, err
-	}
-	req.URL = u // keep the path exactly as written (%2F, //, /./)
-	for _, h := range r.Header {
-		if strings.EqualFold(h[0], "Host") {
-			req.Host = h[1]
-			continue
-		}
-		req.Header[http.CanonicalHeaderKey(h[0])] = append(req.Header[http.CanonicalHeaderKey(h[0])], h[1])
-	}
-	if req.Header.Get("User-Agent") == "" {
-		req.Header.Set("User-Agent", userAgent)
-	}
-	if r.Chunked {
-		req.Body = io.NopCloser(bytes.NewReader(r.Body))
-		req.ContentLength = -1
-		req.TransferEncoding = []string{"chunked"}
-	}
-	return c.http.Do(req)
-}
-
 const userAgent = "revoke-contract-suite/1"
-
-// rawRoundTrip writes an HTTP/1.1 request byte for byte (over TLS for https)
-// and reads the answer with net/http's parser.
-func (c *Client) rawRoundTrip(ctx context.Context, u *url.URL, r Request) (*http.Response, error) {
-	host := u.Host
-	if u.Port() == "" {
-		if u.Scheme == "https" {
-			host = net.JoinHostPort(u.Hostname(), "443")
-		} else {
-			host = net.JoinHostPort(u.Hostname(), "80")
-		}
-	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", host)
-	if err != nil {
-		return nil, err
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	if u.Scheme == "https" {
-		tc := tls.Client(conn, &tls.Config{ServerName: u.Hostname()})
-		if err := tc.HandshakeContext(ctx); err != nil {
-			conn.Close()
-			return nil, err
-		}
-		conn = tc
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n", r.Method, u.RequestURI(), u.Host, userAgent)
-	for _, h := range r.Header {
-		fmt.Fprintf(&b, "%s: %s\r\n", h[0], h[1])
-	}
-	if r.Body != nil || r.Method == http.MethodPost {
-		fmt.Fprintf(&b, "Content-Length: %d\r\n", len(r.Body))
-	}
-	b.WriteString("Connection: close\r\n\r\n")
-	b.Write(r.Body)
-	if _, err := conn.Write(b.Bytes()); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	req, _ := http.NewRequestWithContext(ctx, r.Method, u.String(), nil)
-	// http.ReadResponse has no size limit: bound the header section as the
-	// transport does, then lift the bound for the body (capped by the caller).
-	head := &io.LimitedReader{R: conn, N: maxResponseHeaderBytes}
-	resp, err := http.ReadResponse(bufio.NewReader(head), req)
-	if err != nil {
-		conn.Close()
-		if head.N <= 0 {
-			return nil, fmt.Errorf("response headers exceed %d KiB", maxResponseHeaderBytes>>10)
-		}
-		return nil, err
-	}
-	head.N = math.MaxInt64
-	resp.Body = &closeBoth{ReadCloser: resp.Body, conn: conn}
-	return resp, nil
-}
-
-type closeBoth struct {
-	io.ReadCloser
-	conn net.Conn
-}
-
-func (c *closeBoth) Close() error {
-	err := c.ReadCloser.Close()
-	c.conn.Close()
-	return err
-}
 
 func isTimeout(err error) bool {
 	var ne net.Error
@@ -420,16 +306,26 @@ func describeError(err error, gotHeaders bool, bodyBytes int, timeout time.Durat
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused: nothing listens at CONTRACT_BASE_URL"
 	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
-		var op *net.OpError
-		if errors.As(err, &op) && op.Op == "write" {
-			return "connection reset by the backend while the request was still being sent (did it answer without reading the body, or refuse it by closing the connection?)"
+		if gotHeaders {
+			return fmt.Sprintf("connection reset by the backend in the middle of the body (%d bytes received)", bodyBytes)
 		}
-		return "connection reset by the backend before a complete answer"
+		return "connection reset by the backend before any answer" + stillSending(err)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		if gotHeaders {
 			return fmt.Sprintf("the backend closed the connection in the middle of the body (%d bytes received)", bodyBytes)
 		}
-		return "the backend closed the connection without a complete answer"
+		return "the backend closed the connection without an answer" + stillSending(err)
 	}
 	return "no valid answer: " + err.Error()
+}
+
+// stillSending says how far the request had got when the connection ended
+// without an answer: a backend that refuses a body by closing the
+// connection, instead of answering 413 or 400, ends it mid-request.
+func stillSending(err error) string {
+	var se *sendError
+	if !errors.As(err, &se) || !se.unfinished() {
+		return ""
+	}
+	return fmt.Sprintf(", while the request was still being sent (%d of %d bytes written)", se.sent, se.total)
 }

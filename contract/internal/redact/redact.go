@@ -1,7 +1,11 @@
-package contract
+// Package redact keeps credentials out of everything the suite records and
+// prints: it knows every token of the run and replaces each occurrence
+// with a placeholder.
+package redact
 
 import (
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -28,17 +32,17 @@ func (r *Redactor) Add(token string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, f := range tokenForms(token) {
-		if !contains(r.forms, f) {
+	for _, f := range Forms(token) {
+		if !slices.Contains(r.forms, f) {
 			r.forms = append(r.forms, f)
 		}
 	}
 	sort.SliceStable(r.forms, func(i, j int) bool { return len(r.forms[i]) > len(r.forms[j]) })
 }
 
-// tokenForms are the ways a token shows up in a request or an answer: raw,
+// Forms are the ways a token shows up in a request or an answer: raw,
 // URL-encoded, and with "/" escaped as JSON encoders such as PHP's write it.
-func tokenForms(token string) []string {
+func Forms(token string) []string {
 	return []string{token, url.QueryEscape(token), url.PathEscape(token), strings.ReplaceAll(token, "/", `\/`)}
 }
 
@@ -52,16 +56,4 @@ func (r *Redactor) Redact(s string) string {
 		}
 	}
 	return s
-}
-
-// Known reports whether s contains a registered token.
-func (r *Redactor) Known(s string) bool { return r.Redact(s) != s }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

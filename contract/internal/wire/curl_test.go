@@ -1,9 +1,11 @@
-package contract
+package wire
 
 import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/flashback/revoke-contract/internal/testenv"
 )
 
 func TestCurlLine(t *testing.T) {
@@ -81,14 +83,12 @@ func TestCurlLine(t *testing.T) {
 // use $'...' for control characters) to prove they come back byte for byte,
 // with $TOKEN expanded.
 func TestShellQuoteRoundTrip(t *testing.T) {
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("no bash")
-	}
+	bash := testenv.LookPath(t, "shell quoting of the curl reproducers", "apt-get install bash", "bash")
 	for _, s := range []string{
 		"plain", "with space", `it's`, `a"b`, `back\slash`, "tab\there", "Bearer $TOKEN",
 		`Digest response="$TOKEN", x='y'`, "Bearer\t$TOKEN", "$TOKEN$TOKEN", "ä ,,,", "!bang `tick` $HOME",
 	} {
-		out, err := exec.Command("bash", "-c", `TOKEN=T0K; printf %s `+ShellQuote(s)).Output()
+		out, err := exec.Command(bash, "-c", `TOKEN=T0K; printf %s `+ShellQuote(s)).Output()
 		if err != nil {
 			t.Fatalf("bash: %v", err)
 		}

@@ -1,20 +1,24 @@
-package contract
+// Package tokens hands the suite's rules the tokens they spend: fresh ones
+// from CONTRACT_TOKEN_CMD (or the in-process mock's control API), or one
+// static CONTRACT_TOKEN. Every token is registered with the redactor before
+// anything else sees it.
+package tokens
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/flashback/revoke-contract/contract/internal/redact"
+	"github.com/flashback/revoke-contract/mockserver/controlclient"
 )
 
 // Users the suite asks tokens for (CONTRACT_USER of the token command).
@@ -32,12 +36,16 @@ func (u *Unavailable) Error() string { return u.Reason }
 // MintFunc returns the token of a new session of user.
 type MintFunc func(ctx context.Context, user string) (string, error)
 
-// Tokens hands out tokens and registers each with the redactor before anyone
+// failureLimit: after this many failed mints in a row the source is not
+// tried again, so a broken token command costs a few runs, not one per rule.
+const failureLimit = 3
+
+// Source hands out tokens and registers each with the redactor before anyone
 // sees it. Safe for concurrent use.
-type Tokens struct {
+type Source struct {
 	mint     MintFunc // nil: no way to mint
 	static   string
-	redactor *Redactor
+	redactor *redact.Redactor
 
 	mu         sync.Mutex
 	handedOut  map[string]bool
@@ -46,17 +54,17 @@ type Tokens struct {
 	lastErr    error
 }
 
-// NewTokens builds the token provider. mint may be nil; static may be "".
-func NewTokens(mint MintFunc, static string, redactor *Redactor) *Tokens {
+// New builds the token source. mint may be nil; static may be "".
+func New(mint MintFunc, static string, redactor *redact.Redactor) *Source {
 	redactor.Add(static)
-	return &Tokens{mint: mint, static: static, redactor: redactor}
+	return &Source{mint: mint, static: static, redactor: redactor}
 }
 
 // CanMint reports whether fresh tokens are available.
-func (t *Tokens) CanMint() bool { return t.mint != nil }
+func (t *Source) CanMint() bool { return t.mint != nil }
 
 // NeedsCmd is the reason a rule that needs fresh tokens is skipped.
-func (t *Tokens) NeedsCmd() string {
+func (t *Source) NeedsCmd() string {
 	if t.static != "" {
 		return "needs CONTRACT_TOKEN_CMD: it spends fresh tokens, and the one static CONTRACT_TOKEN is kept for SCHEMA-001"
 	}
@@ -64,15 +72,15 @@ func (t *Tokens) NeedsCmd() string {
 }
 
 // Fresh returns the token of a new session of user, or *Unavailable.
-func (t *Tokens) Fresh(ctx context.Context, user string) (string, error) {
+func (t *Source) Fresh(ctx context.Context, user string) (string, error) {
 	if t.mint == nil {
 		return "", &Unavailable{Reason: t.NeedsCmd()}
 	}
 	t.mu.Lock()
-	if t.failures >= breakerLimit {
+	if t.failures >= failureLimit {
 		err := t.lastErr
 		t.mu.Unlock()
-		return "", fmt.Errorf("not tried again after %d failures in a row: %w", breakerLimit, err)
+		return "", fmt.Errorf("not tried again after %d failures in a row: %w", failureLimit, err)
 	}
 	t.mu.Unlock()
 
@@ -109,7 +117,7 @@ func (t *Tokens) Fresh(ctx context.Context, user string) (string, error) {
 
 // Minted is the number of sessions the token source created during the run:
 // the distinct tokens it handed out (the static CONTRACT_TOKEN is not one).
-func (t *Tokens) Minted() int {
+func (t *Source) Minted() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.handedOut)
@@ -117,7 +125,7 @@ func (t *Tokens) Minted() int {
 
 // SpendStatic returns a token for a rule that makes one successful call:
 // a fresh one when possible, else the static token, once per run.
-func (t *Tokens) SpendStatic(ctx context.Context) (string, error) {
+func (t *Source) SpendStatic(ctx context.Context) (string, error) {
 	if t.mint != nil {
 		return t.Fresh(ctx, Primary)
 	}
@@ -140,8 +148,8 @@ func checkToken(tok string) (string, error) {
 		return "", errors.New("the token source printed nothing")
 	case strings.ContainsAny(tok, " \t\r\n"):
 		return "", errors.New("the token source printed more than one word (expected the token alone; output not shown)")
-	case len(tok) < MinTokenLength:
-		return "", fmt.Errorf("the token source printed a token shorter than %d characters, too short to be redacted reliably (value not shown)", MinTokenLength)
+	case len(tok) < redact.MinTokenLength:
+		return "", fmt.Errorf("the token source printed a token shorter than %d characters, too short to be redacted reliably (value not shown)", redact.MinTokenLength)
 	}
 	return tok, nil
 }
@@ -149,7 +157,7 @@ func checkToken(tok string) (string, error) {
 // CommandMinter runs cmd with sh -c in dir, CONTRACT_USER set to the user
 // and CONTRACT_BASE_URL to the backend, bounded by limit. Its trimmed stdout
 // is the token; stderr only shows up (redacted, shortened) when it fails.
-func CommandMinter(cmd, dir, baseURL string, limit time.Duration, redactor *Redactor) MintFunc {
+func CommandMinter(cmd, dir, baseURL string, limit time.Duration, redactor *redact.Redactor) MintFunc {
 	return func(ctx context.Context, user string) (string, error) {
 		ctx, cancel := context.WithTimeout(ctx, limit)
 		defer cancel()
@@ -185,49 +193,12 @@ func CommandMinter(cmd, dir, baseURL string, limit time.Duration, redactor *Reda
 	}
 }
 
-// MockMinter mints tokens through the mock's control API
-// (POST /__mock/sessions {"user":...} -> 201 {"token":...}).
-func MockMinter(baseURL string, client *http.Client) MintFunc {
+// URLMinter mints tokens at an HTTP endpoint (CONTRACT_TOKEN_URL, or the
+// in-process mock's POST /__mock/sessions): POST {"user": user}, answered
+// 200 or 201 with {"token": ...}. One request per session, no process:
+// the cheap way for test backends that offer such an endpoint.
+func URLMinter(url string, client *http.Client) MintFunc {
 	return func(ctx context.Context, user string) (string, error) {
-		body, _ := json.Marshal(map[string]string{"user": user})
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/__mock/sessions", bytes.NewReader(body))
-		if err != nil {
-			return "", err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			return "", fmt.Errorf("minting a token of %s with POST /__mock/sessions: %v", user, err)
-		}
-		defer resp.Body.Close()
-		data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		if err != nil {
-			return "", fmt.Errorf("minting a token of %s: reading the answer: %v", user, err)
-		}
-		if resp.StatusCode != http.StatusCreated {
-			return "", fmt.Errorf("minting a token of %s: POST /__mock/sessions answered %d, want 201", user, resp.StatusCode)
-		}
-		var out struct {
-			Token string `json:"token"`
-		}
-		if err := json.Unmarshal(data, &out); err != nil {
-			return "", fmt.Errorf("minting a token of %s: POST /__mock/sessions answered invalid JSON: %v", user, err)
-		}
-		return out.Token, nil
-	}
-}
-
-// ModuleRoot is the nearest directory at or above dir that holds a go.mod:
-// go test runs the suite in contract/, but a token command such as
-// "go run ./mockserver/cmd/revoke-mock token ..." is written for the
-// repository root. "" when there is none (the command then runs in dir).
-func ModuleRoot(dir string) string {
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
+		return controlclient.MintAt(ctx, client, url, user)
 	}
 }

@@ -1,8 +1,11 @@
-package contract
+package wire
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/flashback/revoke-contract/contract/internal/redact"
+	"github.com/flashback/revoke-contract/internal/shell"
 )
 
 // CurlRequest is what a reproducer needs; every field is already redacted.
@@ -89,41 +92,36 @@ func needsPathAsIs(u string) bool {
 		strings.HasSuffix(rest, "/.") || strings.HasSuffix(rest, "/..")
 }
 
-// ShellQuote quotes s for a POSIX shell. $TOKEN and $(...) expansions made by
-// abbreviate stay live inside double quotes; everything else is literal.
+// ShellQuote quotes s for a reproducer: $TOKEN and the $(...) expansions
+// made by abbreviate stay live inside double quotes; everything else is
+// literal (shell.Quote).
 func ShellQuote(s string) string {
-	if s == "" {
-		return "''"
-	}
-	if isPlainWord(s) {
-		return s
-	}
-	live := strings.Contains(s, Placeholder) || strings.Contains(s, "$(head -c ")
+	live := strings.Contains(s, redact.Placeholder) || strings.Contains(s, "$(head -c ")
 	if !live {
-		return singleQuote(s)
+		return shell.Quote(s)
 	}
-	if canDoubleQuote(s) && !hasControl(s) {
+	if canDoubleQuote(s) && !shell.HasControl(s) {
 		return `"` + s + `"`
 	}
 	// Mixed content: literal parts single-quoted, expansions double-quoted.
 	var b strings.Builder
 	for s != "" {
-		i := strings.Index(s, Placeholder)
+		i := strings.Index(s, redact.Placeholder)
 		j := strings.Index(s, "$(head -c ")
 		next, length := -1, 0
 		switch {
 		case i >= 0 && (j < 0 || i < j):
-			next, length = i, len(Placeholder)
+			next, length = i, len(redact.Placeholder)
 		case j >= 0:
 			next = j
 			length = strings.Index(s[j:], ")") + 1
 		}
 		if next < 0 {
-			b.WriteString(singleQuote(s))
+			b.WriteString(shell.Quote(s))
 			break
 		}
 		if next > 0 {
-			b.WriteString(singleQuote(s[:next]))
+			b.WriteString(shell.Quote(s[:next]))
 		}
 		b.WriteString(`"` + s[next:next+length] + `"`)
 		s = s[next+length:]
@@ -131,18 +129,9 @@ func ShellQuote(s string) string {
 	return b.String()
 }
 
-func isPlainWord(s string) bool {
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./:=@%+,", c)) {
-			return false
-		}
-	}
-	return true
-}
-
 // canDoubleQuote: inside "...", only our own expansions may be special.
 func canDoubleQuote(s string) bool {
-	rest := strings.ReplaceAll(s, Placeholder, "")
+	rest := strings.ReplaceAll(s, redact.Placeholder, "")
 	for {
 		j := strings.Index(rest, "$(head -c ")
 		if j < 0 {
@@ -152,37 +141,4 @@ func canDoubleQuote(s string) bool {
 		rest = rest[:j] + rest[j+k+1:]
 	}
 	return !strings.ContainsAny(rest, "\"\\$`!")
-}
-
-// singleQuote quotes a literal; control characters (a tab in a header)
-// use $'...' so they stay visible and exact.
-func singleQuote(s string) string {
-	if !hasControl(s) {
-		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	}
-	var b strings.Builder
-	b.WriteString("$'")
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\\' || c == '\'':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c == '\t':
-			b.WriteString(`\t`)
-		case c == '\r':
-			b.WriteString(`\r`)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c < 0x20 || c == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteString("'")
-	return b.String()
-}
-
-func hasControl(s string) bool {
-	return strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0
 }

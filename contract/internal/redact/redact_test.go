@@ -1,0 +1,29 @@
+package redact
+
+import "testing"
+
+func TestRedact(t *testing.T) {
+	r := &Redactor{}
+	r.Add("tok_abc/DEF+ghi=")      // has URL-special characters
+	r.Add("tok_abc/DEF+ghi=-long") // contains the first one
+	r.Add("short")                 // below MinTokenLength: ignored
+	tests := []struct{ name, in, want string }{
+		{"raw", "Bearer tok_abc/DEF+ghi=", "Bearer $TOKEN"},
+		{"twice", "a tok_abc/DEF+ghi= b tok_abc/DEF+ghi=", "a $TOKEN b $TOKEN"},
+		{"query-escaped", "?access_token=tok_abc%2FDEF%2Bghi%3D", "?access_token=$TOKEN"},
+		{"path-escaped", "/x/tok_abc%2FDEF+ghi=", "/x/$TOKEN"},
+		{"longer token replaced whole", "tok_abc/DEF+ghi=-long", "$TOKEN"},
+		{"inside JSON", `{"error":"bad tok_abc/DEF+ghi="}`, `{"error":"bad $TOKEN"}`},
+		{"JSON-escaped slash", `{"error":"bad tok_abc\/DEF+ghi="}`, `{"error":"bad $TOKEN"}`},
+		{"short tokens are not redacted", "short", "short"},
+		{"nothing to redact", "Bearer other", "Bearer other"},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := r.Redact(tt.in); got != tt.want {
+				t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
