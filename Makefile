@@ -14,21 +14,29 @@ FUZZTIME    ?= 30s
 export CONTRACT_BASE_URL CONTRACT_TOKEN_CMD CONTRACT_TOKEN_URL CONTRACT_TOKEN \
        CONTRACT_TIMEOUT CONTRACT_STRICT CONTRACT_SPEC CONTRACT_JUNIT
 
-.PHONY: mock test vet staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools
+.PHONY: mock test vet govet tidy staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools
 
 ## mock: the mock server on 127.0.0.1:4010 (MOCK_FLAGS="--sessions issued" ...)
 mock:
 	$(GO) build -o $(GOBIN_DIR)/revoke-mock ./mockserver/cmd/revoke-mock
 	exec $(GOBIN_DIR)/revoke-mock $(MOCK_FLAGS)
 
-## test: everything CI checks. vet first (it compiles what everything else
-## needs); then staticcheck, the spec lint and the tests side by side.
-test: vet
+## test: everything CI checks, in two rounds of parallel steps: vet (which
+## compiles everything the rest needs) beside the downloads and the
+## staticcheck install; then staticcheck, the spec lint and the tests. Go
+## steps that compile the same packages never run at the same time.
+test:
+	@$(MAKE) --no-print-directory -j4 --output-sync=line govet tidy npm-tools $(STATICCHECK)
 	@$(MAKE) --no-print-directory -j3 --output-sync=line staticcheck lint unit
 
-vet:
+## vet: gofmt, go vet and go mod tidy -diff
+vet: govet tidy
+
+govet:
 	@test -z "$$(gofmt -l . | grep -v '^tools/node_modules/')" || { echo "gofmt would change:"; gofmt -l . | grep -v '^tools/node_modules/'; exit 1; }
 	$(GO) vet ./...
+
+tidy:
 	$(GO) mod tidy -diff
 
 STATICCHECK := $(GOBIN_DIR)/staticcheck-$(STATICCHECK_VERSION)

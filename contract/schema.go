@@ -8,29 +8,26 @@ import (
 	"net/http"
 	"strings"
 
-	validator "github.com/pb33f/libopenapi-validator"
-
 	"github.com/flashback/revoke-contract/spec"
 )
 
 // SchemaChecker validates recorded answers against the spec's
 // POST /sessions/revoke-all responses with libopenapi-validator.
 type SchemaChecker struct {
-	v validator.Validator
+	v *spec.Validator
 }
 
 // NewSchemaChecker builds a checker for s; s must define POST /sessions/revoke-all.
 func NewSchemaChecker(s *spec.Spec) (*SchemaChecker, error) {
-	if s.Model == nil || s.Model.Paths == nil || s.Model.Paths.PathItems == nil {
+	if s.Kin == nil || s.Kin.Paths == nil {
 		return nil, fmt.Errorf("%s has no paths", s.Source)
 	}
-	item := s.Model.Paths.PathItems.GetOrZero(EndpointPath)
-	if item == nil || item.Post == nil {
+	if item := s.Kin.Paths.Value(EndpointPath); item == nil || item.Post == nil {
 		return nil, fmt.Errorf("%s does not define POST %s", s.Source, EndpointPath)
 	}
-	v, errs := validator.NewValidator(s.Lib)
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("libopenapi-validator refuses %s: %v", s.Source, errs[0])
+	v, err := s.Validator()
+	if err != nil {
+		return nil, err
 	}
 	return &SchemaChecker{v: v}, nil
 }
@@ -51,21 +48,8 @@ func (c *SchemaChecker) Check(ex *Exchange) []string {
 		resp.Header = http.Header{}
 	}
 	var problems []string
-	if ok, errs := c.v.ValidateHttpResponse(req, resp); !ok {
-		for _, e := range errs {
-			p := e.Message
-			if e.Reason != "" && e.Reason != e.Message {
-				p += ": " + e.Reason
-			}
-			for _, f := range e.SchemaValidationErrors {
-				field := f.FieldPath
-				if field == "" {
-					field = "(root)"
-				}
-				p += fmt.Sprintf("\n      - %s: %s", field, f.Reason)
-			}
-			problems = append(problems, p)
-		}
+	for _, f := range c.v.Response(req, resp) {
+		problems = append(problems, strings.ReplaceAll(f.String(), "\n  - ", "\n      - "))
 	}
 	// libopenapi-validator accepts an empty body for a response that
 	// declares JSON content; the contract does not.

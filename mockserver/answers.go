@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -10,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/pb33f/go-yaml"
-	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+
+	"github.com/flashback/revoke-contract/spec"
 )
 
 // operation is everything the mock needs to answer one method of one path,
@@ -84,79 +83,38 @@ func (op *operation) codes() []string {
 	return out
 }
 
-// compileAnswers reads an operation's responses from libopenapi's model,
-// which keeps the document's order of examples (the first is the default),
-// and falls back to a body generated from the schema (kin-openapi's model)
-// when a response documents no example.
-func compileAnswers(lib *v3.Operation, kin *openapi3.Operation) ([]*answer, error) {
+// compileAnswers turns an operation's documented responses (in document
+// order, the first example of each being its default) into answers, with a
+// body generated from the schema (kin-openapi's model) when a response
+// documents no example.
+func compileAnswers(responses []spec.Response, kin *openapi3.Operation) ([]*answer, error) {
 	var out []*answer
-	if lib == nil || lib.Responses == nil {
-		return nil, nil
-	}
-	add := func(code string, r *v3.Response) error {
-		a := &answer{code: code, status: statusOf(code), headers: map[string]string{}}
-		if r.Headers != nil {
-			for name, h := range r.Headers.FromOldest() {
-				if h != nil && h.Example != nil && !strings.EqualFold(name, "WWW-Authenticate") {
-					if v, err := nodeJSON(h.Example); err == nil {
-						var s string
-						if json.Unmarshal(v, &s) != nil {
-							s = string(v)
-						}
-						a.headers[name] = s
-					}
-				}
+	for _, r := range responses {
+		a := &answer{code: r.Code, status: statusOf(r.Code), headers: map[string]string{}, contentType: r.ContentType}
+		for _, h := range r.Headers {
+			if strings.EqualFold(h.Name, "WWW-Authenticate") {
+				continue
 			}
+			var s string
+			if json.Unmarshal(h.Value, &s) != nil {
+				s = string(h.Value)
+			}
+			a.headers[h.Name] = s
 		}
-		if r.Content != nil {
-			for ct, mt := range r.Content.FromOldest() {
-				a.contentType = ct
-				if mt.Examples != nil {
-					for name, ex := range mt.Examples.FromOldest() {
-						if ex == nil || ex.Value == nil {
-							continue
-						}
-						body, err := nodeJSON(ex.Value)
-						if err != nil {
-							return fmt.Errorf("response %s, example %q: %w", code, name, err)
-						}
-						a.examples = append(a.examples, example{name: name, body: body})
-					}
-				}
-				if mt.Example != nil {
-					body, err := nodeJSON(mt.Example)
-					if err != nil {
-						return fmt.Errorf("response %s, example: %w", code, err)
-					}
-					a.examples = append(a.examples, example{body: body})
-				}
-				if len(a.examples) == 0 {
-					body, err := json.Marshal(generate(kinSchema(kin, code, ct), 0))
-					if err != nil {
-						return fmt.Errorf("response %s: generating a body: %w", code, err)
-					}
-					a.examples = append(a.examples, example{body: body})
-				}
-				break // the first media type is the one the mock speaks
+		for _, ex := range r.Examples {
+			a.examples = append(a.examples, example{name: ex.Name, body: ex.Value})
+		}
+		if r.ContentType != "" && len(a.examples) == 0 {
+			body, err := json.Marshal(generate(kinSchema(kin, r.Code, r.ContentType), 0))
+			if err != nil {
+				return nil, fmt.Errorf("response %s: generating a body: %w", r.Code, err)
 			}
+			a.examples = append(a.examples, example{body: body})
 		}
 		if len(a.examples) == 0 {
 			a.examples = []example{{}} // a response without content
 		}
 		out = append(out, a)
-		return nil
-	}
-	if lib.Responses.Codes != nil {
-		for code, r := range lib.Responses.Codes.FromOldest() {
-			if err := add(code, r); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if lib.Responses.Default != nil {
-		if err := add("default", lib.Responses.Default); err != nil {
-			return nil, err
-		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].status < out[j].status })
 	for _, a := range out {
@@ -249,70 +207,6 @@ func generate(s *openapi3.Schema, depth int) any {
 		}
 		return obj
 	}
-}
-
-// nodeJSON renders a YAML node as compact JSON, keeping the order of keys
-// as the document wrote them.
-func nodeJSON(n *yaml.Node) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := writeNode(&buf, n, 0); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-func writeNode(buf *bytes.Buffer, n *yaml.Node, depth int) error {
-	if depth > 64 {
-		return fmt.Errorf("example nested too deeply")
-	}
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) == 0 {
-			buf.WriteString("null")
-			return nil
-		}
-		return writeNode(buf, n.Content[0], depth+1)
-	case yaml.AliasNode:
-		return writeNode(buf, n.Alias, depth+1)
-	case yaml.MappingNode:
-		buf.WriteByte('{')
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			k, _ := json.Marshal(n.Content[i].Value)
-			buf.Write(k)
-			buf.WriteByte(':')
-			if err := writeNode(buf, n.Content[i+1], depth+1); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte('}')
-	case yaml.SequenceNode:
-		buf.WriteByte('[')
-		for i, c := range n.Content {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if err := writeNode(buf, c, depth+1); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte(']')
-	case yaml.ScalarNode:
-		var v any
-		if err := n.Decode(&v); err != nil {
-			return err
-		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		buf.Write(b)
-	default:
-		return fmt.Errorf("unsupported YAML node kind %v", n.Kind)
-	}
-	return nil
 }
 
 // preferences are the parts of an RFC 7240 Prefer header the mock honours.

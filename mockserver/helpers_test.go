@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	validator "github.com/pb33f/libopenapi-validator"
-
 	"github.com/flashback/revoke-contract/fixtures"
 	"github.com/flashback/revoke-contract/mockserver"
 	"github.com/flashback/revoke-contract/spec"
@@ -22,14 +20,14 @@ const revokeAll = "/sessions/revoke-all"
 // specValidator is libopenapi-validator over the embedded spec: every answer
 // the tests see from a spec path goes through it, so the mock can never
 // teach a frontend something the contract does not allow.
-var specValidator = sync.OnceValue(func() validator.Validator {
+var specValidator = sync.OnceValue(func() *spec.Validator {
 	sp, err := spec.Embedded()
 	if err != nil {
 		panic(err)
 	}
-	v, errs := validator.NewValidator(sp.Lib)
-	if len(errs) > 0 {
-		panic(errs[0])
+	v, err := sp.Validator()
+	if err != nil {
+		panic(err)
 	}
 	return v
 })
@@ -108,10 +106,8 @@ func (m *mock) do(method, path string, header http.Header, body string) result {
 func checkAgainstSpec(t *testing.T, req *http.Request, res result) {
 	t.Helper()
 	resp := &http.Response{StatusCode: res.status, Header: res.header, Body: io.NopCloser(bytes.NewReader(res.body)), Request: req}
-	if ok, errs := specValidator().ValidateHttpResponse(req, resp); !ok {
-		for _, e := range errs {
-			t.Errorf("answer %d breaks the spec: %s", res.status, e.Error())
-		}
+	for _, f := range specValidator().Response(req, resp) {
+		t.Errorf("answer %d breaks the spec: %s", res.status, f)
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 
 	"github.com/flashback/revoke-contract/mockserver/store"
 	"github.com/flashback/revoke-contract/spec"
@@ -103,11 +102,11 @@ func (s *Server) compile(tmpl, method string, kop *openapi3.Operation) (*operati
 	op.revokes = method == http.MethodPost && tmpl == RevokeAllPath
 	item := s.spec.Kin.Paths.Value(tmpl)
 	op.validates = len(kop.Parameters) > 0 || kop.RequestBody != nil || (item != nil && len(item.Parameters) > 0)
-	var lib *v3.Operation
-	if item, ok := s.spec.Model.Paths.PathItems.Get(tmpl); ok && item != nil {
-		lib, _ = item.GetOperations().Get(strings.ToLower(method))
+	responses, err := s.spec.Responses(tmpl, method)
+	if err != nil {
+		return nil, err
 	}
-	answers, err := compileAnswers(lib, kop)
+	answers, err := compileAnswers(responses, kop)
 	if err != nil {
 		return nil, err
 	}

@@ -34,13 +34,26 @@ const EmbeddedName = "spec/openapi.yaml (embedded)"
 
 // Spec is one loaded, validated OpenAPI document, held in both libraries'
 // models. It is read-only after Load and safe for concurrent use.
+//
+// The libopenapi model is reached with LibModel, Responses and Validator,
+// not as a field: a package that names a type holding libopenapi's generic models
+// compiles their instantiations (~8 s each time), so only the packages that
+// read that model pay for it, not every package that passes a *Spec along.
 type Spec struct {
 	Source string
 	Raw    []byte
 	Kin    *openapi3.T
-	Lib    libopenapi.Document
-	Model  *v3.Document
+	lib    any // *libModels
 }
+
+type libModels struct {
+	doc   libopenapi.Document
+	model *v3.Document
+	validatorState
+}
+
+// LibModel is s as libopenapi's OpenAPI 3 model.
+func LibModel(s *Spec) *v3.Document { return s.lib.(*libModels).model }
 
 // Problem is one defect found in a document, located as precisely as the
 // library that found it allows.
@@ -152,7 +165,7 @@ func Load(source string, data []byte) (*Spec, error) {
 		problems = append(problems, Problem{Message: msg, Checker: "libopenapi"})
 		return nil, refuse()
 	}
-	s.Lib, s.Model = lib, &model.Model
+	s.lib = &libModels{doc: lib, model: &model.Model}
 
 	v, errs := validator.NewValidator(lib)
 	for _, e := range errs {

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -165,7 +168,10 @@ func TestEveryDefectFailsItsRule(t *testing.T) {
 	for _, d := range Defects {
 		t.Run(d.Rule+"/"+string(d.Knob), func(t *testing.T) {
 			t.Parallel()
-			timeout := 2 * time.Second
+			// The suite's default timeout, far above any answer on loopback
+			// even on a loaded machine, except for the defects that hang or
+			// drip, which must cost a few short timeouts, not minutes.
+			var timeout time.Duration
 			if d.Slow {
 				timeout = time.Second
 			}
@@ -243,4 +249,26 @@ func mintDirect(t *testing.T, b *Backend, user string) string {
 		t.Fatalf("mint: %d %s", rec.Code, rec.Body)
 	}
 	return out.Token
+}
+
+// TestReadmeCounts: the README's numbers of defects and variations are the
+// catalogue's.
+func TestReadmeCounts(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		pattern string
+		want    int
+	}{{`(\d+) deliberate\s+defects`, len(Defects)}, {`(\d+) legitimate\s+variations`, len(Variations)}} {
+		m := regexp.MustCompile(c.pattern).FindSubmatch(data)
+		if m == nil {
+			t.Errorf("the README does not say %q", c.pattern)
+			continue
+		}
+		if got, _ := strconv.Atoi(string(m[1])); got != c.want {
+			t.Errorf("the README says %s, contract/teeth has %d", m[0], c.want)
+		}
+	}
 }

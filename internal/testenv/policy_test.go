@@ -283,3 +283,22 @@ func TestConcurrencyIsRaceTested(t *testing.T) {
 		}
 	}
 }
+
+// TestLibOpenAPIStaysInSpec: only package spec imports libopenapi or
+// libopenapi-validator. Every package that names one of their generic model
+// types compiles the instantiations again (~8 s of CPU each, and again for
+// its test variant); spec wraps what the others need (Responses,
+// Validator), so the build pays once.
+func TestLibOpenAPIStaysInSpec(t *testing.T) {
+	files, fset, _ := moduleFiles(t)
+	for path, f := range files {
+		if strings.HasPrefix(path, "spec/") && !strings.Contains(strings.TrimPrefix(path, "spec/"), "/") {
+			continue
+		}
+		for _, imp := range f.Imports {
+			if p, _ := strconv.Unquote(imp.Path.Value); strings.HasPrefix(p, "github.com/pb33f/libopenapi") {
+				t.Errorf("%s: imports %s; use what package spec offers (Spec.Responses, Spec.Validator), or add it there", fset.Position(imp.Pos()), p)
+			}
+		}
+	}
+}
