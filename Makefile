@@ -27,7 +27,8 @@ mock:
 ## steps that compile the same packages never run at the same time.
 test:
 	@$(MAKE) --no-print-directory -j4 --output-sync=line govet tidy npm-tools $(STATICCHECK)
-	@$(MAKE) --no-print-directory -j3 --output-sync=line staticcheck lint unit
+	@rm -f $(SKIP_LOG)
+	@$(MAKE) --no-print-directory -j4 --output-sync=line staticcheck lint unit-race unit-plain; rc=$$?; $(REPORT_SKIPS); exit $$rc
 
 ## vet: gofmt, go vet and go mod tidy -diff
 vet: govet tidy
@@ -75,21 +76,23 @@ UNIT_ENV := env -u CONTRACT_BASE_URL -u CONTRACT_TOKEN_CMD -u CONTRACT_TOKEN_URL
 	-u CONTRACT_SPEC -u CONTRACT_JUNIT CONTRACT_STRICT=1 PATH="$(TOOLS_BIN):$$PATH" \
 	REVOKE_TEST_BINDIR=$(TEST_BIN) REVOKE_SKIP_LOG=$(SKIP_LOG)
 
+# Prints the checks skipped for a missing tool, if any.
+REPORT_SKIPS = if [ -s $(SKIP_LOG) ]; then \
+	  printf '\n*** %s checks were SKIPPED because a tool is missing (REVOKE_REQUIRE_TOOLS=1 makes each a failure):\n' "$$(wc -l <$(SKIP_LOG))"; \
+	  cat $(SKIP_LOG); echo; fi
+
 ## unit: the Go tests: the race-checked packages with -race, the rest
 ## (the contract suite against the in-process mock in strict mode, the
 ## suite's broken backends, the browser and Prism checks) without; every
 ## check skipped for a missing tool is listed at the end.
-unit: npm-tools test-bins
+unit:
 	@rm -f $(SKIP_LOG)
-	@$(MAKE) --no-print-directory -j2 unit-race unit-plain; rc=$$?; \
-	if [ -s $(SKIP_LOG) ]; then \
-	  printf '\n*** %s checks were SKIPPED because a tool is missing (REVOKE_REQUIRE_TOOLS=1 makes each a failure):\n' "$$(wc -l <$(SKIP_LOG))"; \
-	  cat $(SKIP_LOG); echo; fi; exit $$rc
+	@$(MAKE) --no-print-directory -j2 --output-sync=line unit-race unit-plain; rc=$$?; $(REPORT_SKIPS); exit $$rc
 
 unit-race:
 	$(UNIT_ENV) $(GO) test -race -count=1 -timeout 10m $(RACE_PKGS)
 
-unit-plain:
+unit-plain: npm-tools test-bins
 	$(UNIT_ENV) $(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -vxFf <($(GO) list $(RACE_PKGS)))
 
 test-bins:
