@@ -20,10 +20,11 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/flashback/revoke-contract/mockserver"
+	"github.com/flashback/revoke-contract/mockserver/reqlog"
 	"github.com/flashback/revoke-contract/spec"
 )
 
-const revokeAll = "/sessions/revoke-all"
+const revokeAll = mockserver.RevokeAllPath
 
 // benchAuthorization is a well-formed bearer credential that means nothing:
 // --sessions off accepts any. It is never printed.
@@ -86,7 +87,8 @@ func BenchmarkMock(b *testing.B) {
 		status int
 	}{
 		{"200-valid-token-sessions-off", mockserver.Options{Sessions: mockserver.SessionsOff}, []string{"Authorization", benchAuthorization}, 200},
-		{"200-valid-token-sessions-off-logged", mockserver.Options{Sessions: mockserver.SessionsOff, Logger: discardLogger()}, []string{"Authorization", benchAuthorization}, 200},
+		{"200-valid-token-sessions-off-logged", mockserver.Options{Sessions: mockserver.SessionsOff, RequestLog: discardRequestLog()}, []string{"Authorization", benchAuthorization}, 200},
+		{"200-valid-token-sessions-off-slog", mockserver.Options{Sessions: mockserver.SessionsOff, Logger: discardLogger()}, []string{"Authorization", benchAuthorization}, 200},
 		{"200-cors-origin-sessions-off", mockserver.Options{Sessions: mockserver.SessionsOff}, []string{"Authorization", benchAuthorization, "Origin", "http://127.0.0.1:5173"}, 200},
 		{"401-missing-credentials", mockserver.Options{Sessions: mockserver.SessionsOff}, nil, 401},
 		{"500-prefer-code", mockserver.Options{Sessions: mockserver.SessionsOff}, []string{"Authorization", benchAuthorization, "Prefer", "code=500"}, 500},
@@ -118,32 +120,43 @@ func BenchmarkBare(b *testing.B) {
 
 // BenchmarkMockVsBare interleaves batches of the mock's 200 and the bare
 // handler's in one loop, so that drift (frequency, other load) hits both
-// alike, and reports both costs and their ratio.
+// alike, and reports both costs and their ratio: the mock without a log,
+// and with the request log revoke-mock writes (text, buffered).
 func BenchmarkMockVsBare(b *testing.B) {
-	m := newMock(b, mockserver.Options{Sessions: mockserver.SessionsOff})
-	bare := bareHandler(b)
-	r := newRequest("Authorization", benchAuthorization)
-	serveOnce(b, m, r, http.StatusOK)
-	const batch = 64
-	var mockTime, bareTime time.Duration
-	var batches int
-	for b.Loop() {
-		t0 := time.Now()
-		for range batch {
-			m.ServeHTTP(httptest.NewRecorder(), r)
-		}
-		t1 := time.Now()
-		for range batch {
-			bare.ServeHTTP(httptest.NewRecorder(), r)
-		}
-		bareTime += time.Since(t1)
-		mockTime += t1.Sub(t0)
-		batches++
+	for _, c := range []struct {
+		name string
+		opts mockserver.Options
+	}{
+		{"log-off", mockserver.Options{Sessions: mockserver.SessionsOff}},
+		{"logged", mockserver.Options{Sessions: mockserver.SessionsOff, RequestLog: discardRequestLog()}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			m := newMock(b, c.opts)
+			bare := bareHandler(b)
+			r := newRequest("Authorization", benchAuthorization)
+			serveOnce(b, m, r, http.StatusOK)
+			const batch = 64
+			var mockTime, bareTime time.Duration
+			var batches int
+			for b.Loop() {
+				t0 := time.Now()
+				for range batch {
+					m.ServeHTTP(httptest.NewRecorder(), r)
+				}
+				t1 := time.Now()
+				for range batch {
+					bare.ServeHTTP(httptest.NewRecorder(), r)
+				}
+				bareTime += time.Since(t1)
+				mockTime += t1.Sub(t0)
+				batches++
+			}
+			n := float64(batches * batch)
+			b.ReportMetric(float64(mockTime.Nanoseconds())/n, "mock-ns/req")
+			b.ReportMetric(float64(bareTime.Nanoseconds())/n, "bare-ns/req")
+			b.ReportMetric(float64(mockTime)/float64(bareTime), "mock/bare")
+		})
 	}
-	n := float64(batches * batch)
-	b.ReportMetric(float64(mockTime.Nanoseconds())/n, "mock-ns/req")
-	b.ReportMetric(float64(bareTime.Nanoseconds())/n, "bare-ns/req")
-	b.ReportMetric(float64(mockTime)/float64(bareTime), "mock/bare")
 }
 
 // kinRouter builds a kin-openapi router on a private copy of the spec with
@@ -321,3 +334,9 @@ func BenchmarkRevokeAllSessions(b *testing.B) {
 // discardLogger logs like the binary does (slog text, one line per
 // request), into nothing.
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// discardRequestLog is revoke-mock's request log (text, through the
+// buffered writer), written to nowhere.
+func discardRequestLog() *reqlog.Logger {
+	return reqlog.NewLogger(reqlog.NewWriter(io.Discard, 100*time.Millisecond), reqlog.Text)
+}

@@ -1,6 +1,9 @@
 package contract
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // Level is how binding a rule is: a MUST failure fails the run, a SHOULD
 // failure is a finding unless the run is strict.
@@ -84,6 +87,19 @@ var Catalogue = []Rule{
 // ConcurrentRevokes is the number of sessions of one user that REV-005
 // revokes with concurrent calls.
 const ConcurrentRevokes = 6
+
+// ruleIDPattern finds a rule ID, in brackets, in a spec's name: the leaf
+// text "[AUTH-001] answers 401" or the full name "[It] POST
+// /sessions/revoke-all [AUTH-001] answers 401 [auth, must]".
+var ruleIDPattern = regexp.MustCompile(`\[([A-Z]+-\d{3})\]`)
+
+// RuleIDOf returns the rule ID a spec's name carries, or "".
+func RuleIDOf(name string) string {
+	if m := ruleIDPattern.FindStringSubmatch(name); m != nil {
+		return m[1]
+	}
+	return ""
+}
 
 // RuleByID returns the catalogue entry of id.
 func RuleByID(id string) (Rule, bool) {

@@ -159,6 +159,25 @@ func post(name string, header ...[2]string) Request {
 
 func auth(value string) [2]string { return [2]string{"Authorization", value} }
 
+// withHeader returns r with name set to value: every field of that name
+// (in any case) is replaced by one, where the first stood.
+func withHeader(r Request, name, value string) Request {
+	var h [][2]string
+	done := false
+	for _, kv := range r.Header {
+		if !strings.EqualFold(kv[0], name) {
+			h = append(h, kv)
+		} else if !done {
+			h, done = append(h, [2]string{name, value}), true
+		}
+	}
+	if !done {
+		h = append(h, [2]string{name, value})
+	}
+	r.Header = h
+	return r
+}
+
 // withBearer is the canonical valid call.
 func withBearer(name, tok string) Request {
 	r := post(name, auth("Bearer "+tok))

@@ -79,10 +79,7 @@ func httpRules() {
 		rule("HTTP-005", "never answers 5xx", func(c *check) {
 			why := "odd but legal headers are a client matter: never a server fault (RFC 9110 §15.6)"
 			for _, accept := range []string{"text/html", "application/xml"} {
-				tok := c.fresh(Primary)
-				r := post("Accept: "+accept, [2]string{"Accept", accept}, auth("Bearer "+tok))
-				r.Header = r.Header[1:] // replace the default Accept
-				r.Credentials, r.BearerToken = []string{tok}, true
+				r := withHeader(withBearer("Accept: "+accept, c.fresh(Primary)), "Accept", accept)
 				c.expectNotClass(c.send(r), why, 5)
 			}
 

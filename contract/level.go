@@ -1,6 +1,9 @@
 package contract
 
-// Outcome is what a rule's violations mean for the run.
+import "fmt"
+
+// Outcome is what became of a rule in a run: what its violations mean for
+// the run (pass, finding, fail), or why it was not checked.
 type Outcome int
 
 const (
@@ -11,17 +14,29 @@ const (
 	OutcomeFinding
 	// OutcomeFail: a MUST rule was violated, or a SHOULD rule in a strict run.
 	OutcomeFail
+	// OutcomeSkipped: the configuration cannot check the rule (the reason
+	// says why, for example no token command).
+	OutcomeSkipped
+	// OutcomeNotSelected: a label filter or focus left the rule out.
+	OutcomeNotSelected
+	// OutcomeNotRun: the run ended before the rule (a suite-level failure).
+	OutcomeNotRun
 )
 
+var outcomeNames = map[Outcome]string{
+	OutcomePass:        "passed",
+	OutcomeFinding:     "finding",
+	OutcomeFail:        "failed",
+	OutcomeSkipped:     "skipped",
+	OutcomeNotSelected: "not selected",
+	OutcomeNotRun:      "not run",
+}
+
 func (o Outcome) String() string {
-	switch o {
-	case OutcomePass:
-		return "pass"
-	case OutcomeFinding:
-		return "finding"
-	default:
-		return "fail"
+	if s, ok := outcomeNames[o]; ok {
+		return s
 	}
+	return fmt.Sprintf("Outcome(%d)", int(o))
 }
 
 // Decide is the one place where levels and strictness meet.

@@ -2,7 +2,6 @@ package contract
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2/reporters"
@@ -13,12 +12,10 @@ import (
 // shows up as a JUnit property of that testcase.
 const FindingEntry = "FINDING"
 
-var ruleIDRE = regexp.MustCompile(`^\[([A-Z]+-\d{3})\]`)
-
 // RuleResult is the outcome of one rule over all its specs.
 type RuleResult struct {
 	Rule     Rule
-	State    string // "passed", "finding", "failed", "skipped", "not selected" or "not run"
+	State    Outcome
 	Reason   string // why it was skipped
 	Findings int
 }
@@ -52,14 +49,14 @@ func Summarize(report types.Report, strict bool) Summary {
 			}
 			continue
 		}
-		m := ruleIDRE.FindStringSubmatch(sr.LeafNodeText)
-		if m == nil {
+		id := RuleIDOf(sr.LeafNodeText)
+		if id == "" {
 			continue
 		}
-		a := byID[m[1]]
+		a := byID[id]
 		if a == nil {
 			a = &acc{}
-			byID[m[1]] = a
+			byID[id] = a
 		}
 		a.specs++
 		switch {
@@ -78,20 +75,20 @@ func Summarize(report types.Report, strict bool) Summary {
 		}
 	}
 	for _, r := range Catalogue {
-		res := RuleResult{Rule: r, State: "not run"}
+		res := RuleResult{Rule: r, State: OutcomeNotRun}
 		if a := byID[r.ID]; a != nil {
 			res.Findings = a.findings
 			switch {
 			case a.failed > 0:
-				res.State = "failed"
+				res.State = OutcomeFail
 			case a.skipped == a.specs && a.reason == "":
-				res.State = "not selected" // label filter or focus
+				res.State = OutcomeNotSelected // label filter or focus
 			case a.skipped == a.specs:
-				res.State, res.Reason = "skipped", a.reason
+				res.State, res.Reason = OutcomeSkipped, a.reason
 			case a.findings > 0:
-				res.State = "finding"
+				res.State = OutcomeFinding
 			default:
-				res.State = "passed"
+				res.State = OutcomePass
 			}
 		}
 		s.Results = append(s.Results, res)
@@ -113,7 +110,7 @@ func (s *Summary) WriteJUnit(report types.Report, path string) error {
 }
 
 // Count returns how many rules of level are in state.
-func (s Summary) Count(level Level, state string) int {
+func (s Summary) Count(level Level, state Outcome) int {
 	n := 0
 	for _, r := range s.Results {
 		if r.Rule.Level == level && r.State == state {
@@ -137,7 +134,7 @@ func (s Summary) String() string {
 	b.WriteString("\n=== contract summary ===\n")
 	fmt.Fprintf(&b, "%-7s %7s %7s %8s %8s\n", "level", "passed", "failed", "finding", "skipped")
 	for _, l := range []Level{Must, Should} {
-		fmt.Fprintf(&b, "%-7s %7d %7d %8d %8d\n", l, s.Count(l, "passed"), s.Count(l, "failed"), s.Count(l, "finding"), s.Count(l, "skipped"))
+		fmt.Fprintf(&b, "%-7s %7d %7d %8d %8d\n", l, s.Count(l, OutcomePass), s.Count(l, OutcomeFail), s.Count(l, OutcomeFinding), s.Count(l, OutcomeSkipped))
 	}
 	mode := "not strict: SHOULD failures are findings, the run still passes"
 	if s.Strict {
@@ -153,13 +150,13 @@ func (s Summary) String() string {
 	var unselected, notRun []string
 	for _, r := range s.Results {
 		switch r.State {
-		case "failed":
+		case OutcomeFail:
 			failed = append(failed, r)
-		case "skipped":
+		case OutcomeSkipped:
 			skipped = append(skipped, r)
-		case "not selected":
+		case OutcomeNotSelected:
 			unselected = append(unselected, r.Rule.ID)
-		case "not run":
+		case OutcomeNotRun:
 			notRun = append(notRun, r.Rule.ID)
 		}
 	}

@@ -33,11 +33,11 @@ func TestSummarize(t *testing.T) {
 		"HTTP-003": "failed", "REV-001": "not selected", "REV-002": "not run",
 	}
 	for _, r := range s.Results {
-		if w, ok := want[r.Rule.ID]; ok && r.State != w {
+		if w, ok := want[r.Rule.ID]; ok && r.State.String() != w {
 			t.Errorf("%s: state %q, want %q", r.Rule.ID, r.State, w)
 		}
 	}
-	if got := [4]int{s.Count(Must, "passed"), s.Count(Must, "failed"), s.Count(Should, "failed"), s.Count(Should, "finding")}; got != [4]int{1, 1, 1, 1} {
+	if got := [4]int{s.Count(Must, OutcomePass), s.Count(Must, OutcomeFail), s.Count(Should, OutcomeFail), s.Count(Should, OutcomeFinding)}; got != [4]int{1, 1, 1, 1} {
 		t.Errorf("counts %v", got)
 	}
 	if s.Findings() != 1 || s.ExitStatus != 1 {

@@ -29,7 +29,7 @@ import (
 //go:embed testdata/logout.html
 var logoutPage []byte
 
-const revokeAll = "/sessions/revoke-all"
+const revokeAll = mockserver.RevokeAllPath
 
 // Bounds: generous for a 2-core machine under -race, but every step ends.
 const (

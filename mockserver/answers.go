@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,17 +22,22 @@ type operation struct {
 	path     string
 	security []requirement
 	answers  []*answer // by status code, ascending; "default" last
-	first2xx *answer   // what an unadorned request gets
 	revokes  bool      // a 2xx answer revokes every session of the caller
 	// validates is false when the operation declares no parameter and no
 	// request body: kin-openapi would then have nothing to check.
 	validates bool
+	// unadorned is what a request without Prefer gets: the first 2xx with
+	// its first example (nil when the operation documents no 2xx).
+	unadorned *choice
+	// unauthorized is the 401 for each credential problem.
+	unauthorized map[credentialProblem]*halt
 }
 
 // answer is one documented response with its example bodies.
 type answer struct {
-	code        string // as written in the spec: "200", "default"
-	status      int
+	code        string // as written in the spec: "200", "2XX", "default"
+	status      int    // what is written: 200 for "2XX", 500 for "default"
+	isDefault   bool   // the "default" response: sorts last, chosen only by name
 	contentType string
 	// contentTypeValue is contentType as a header value, shared by every answer.
 	contentTypeValue []string
@@ -66,9 +72,27 @@ func (a *answer) exampleNames() []string {
 	return names
 }
 
+// answer finds the response code names: as written ("2XX", "default"),
+// or a status a documented code stands for ("200" for "2XX"). The default
+// response stands for no status: only "default" names it.
 func (op *operation) answer(code string) *answer {
 	for _, a := range op.answers {
-		if a.code == code || strconv.Itoa(a.status) == code {
+		if a.code == code {
+			return a
+		}
+	}
+	for _, a := range op.answers {
+		if !a.isDefault && strconv.Itoa(a.status) == code {
+			return a
+		}
+	}
+	return nil
+}
+
+// first2xx is the first documented success, if any.
+func (op *operation) first2xx() *answer {
+	for _, a := range op.answers {
+		if !a.isDefault && a.status >= 200 && a.status < 300 {
 			return a
 		}
 	}
@@ -90,7 +114,8 @@ func (op *operation) codes() []string {
 func compileAnswers(responses []spec.Response, kin *openapi3.Operation) ([]*answer, error) {
 	var out []*answer
 	for _, r := range responses {
-		a := &answer{code: r.Code, status: statusOf(r.Code), headers: map[string]string{}, contentType: r.ContentType}
+		status, isDefault := statusOf(r.Code)
+		a := &answer{code: r.Code, status: status, isDefault: isDefault, headers: map[string]string{}, contentType: r.ContentType}
 		for _, h := range r.Headers {
 			if strings.EqualFold(h.Name, "WWW-Authenticate") {
 				continue
@@ -116,7 +141,12 @@ func compileAnswers(responses []spec.Response, kin *openapi3.Operation) ([]*answ
 		}
 		out = append(out, a)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].status < out[j].status })
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].isDefault != out[j].isDefault {
+			return out[j].isDefault
+		}
+		return out[i].status < out[j].status
+	})
 	for _, a := range out {
 		if a.contentType != "" {
 			a.contentTypeValue = []string{a.contentType}
@@ -128,16 +158,23 @@ func compileAnswers(responses []spec.Response, kin *openapi3.Operation) ([]*answ
 	return out, nil
 }
 
-// statusOf maps "200" to 200, "2XX" to 200 and "default" to 500 (a default
-// response stands for errors; Prefer: code=default selects it explicitly).
-func statusOf(code string) int {
+// statusOf maps "200" to 200, "2XX" to 200 and "default" to 500, written
+// when the default response is chosen (it stands for errors).
+func statusOf(code string) (status int, isDefault bool) {
 	if n, err := strconv.Atoi(code); err == nil {
-		return n
+		return n, false
 	}
 	if len(code) == 3 && strings.EqualFold(code[1:], "XX") && code[0] >= '1' && code[0] <= '5' {
-		return int(code[0]-'0') * 100
+		return int(code[0]-'0') * 100, false
 	}
-	return 999 // "default": sorts last; written as 500
+	return http.StatusInternalServerError, true
+}
+
+func exampleLabel(e example) string {
+	if e.name == "" {
+		return "example"
+	}
+	return e.name
 }
 
 func kinSchema(op *openapi3.Operation, code, ct string) *openapi3.Schema {
@@ -207,39 +244,4 @@ func generate(s *openapi3.Schema, depth int) any {
 		}
 		return obj
 	}
-}
-
-// preferences are the parts of an RFC 7240 Prefer header the mock honours.
-type preferences struct {
-	code, example string
-}
-
-// parsePrefer reads every Prefer header. Unknown preferences are ignored, as
-// RFC 7240 section 2 requires; a malformed code is reported.
-func parsePrefer(values []string) (preferences, error) {
-	var p preferences
-	for _, v := range values {
-		for _, item := range strings.Split(v, ",") {
-			pref, _, _ := strings.Cut(item, ";") // parameters are not used
-			name, val, ok := strings.Cut(pref, "=")
-			name = strings.ToLower(strings.TrimSpace(name))
-			val = strings.TrimSpace(val)
-			if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
-				val = val[1 : len(val)-1]
-			}
-			switch name {
-			case "code":
-				if !ok || val == "" {
-					return p, fmt.Errorf("the code preference needs a value, as in Prefer: code=500")
-				}
-				p.code = val
-			case "example":
-				if !ok || val == "" {
-					return p, fmt.Errorf("the example preference needs a value, as in Prefer: example=success")
-				}
-				p.example = val
-			}
-		}
-	}
-	return p, nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/flashback/revoke-contract/mockserver/reqlog"
 	"github.com/flashback/revoke-contract/mockserver/store"
 	"github.com/flashback/revoke-contract/spec"
 )
@@ -25,12 +26,17 @@ const (
 // Options configure a mock. The zero value serves the embedded spec with
 // lazy sessions, CORS open to every origin and no request log.
 type Options struct {
-	Spec         *spec.Spec   // nil: the embedded spec
-	Sessions     SessionMode  // "": SessionsLazy
-	CORSOrigins  []string     // empty: every origin, echoed back
-	Logger       *slog.Logger // nil: no request log
-	Realm        string       // "": "flashback"
-	MaxBodyBytes int64        // 0: 1 MiB
+	Spec        *spec.Spec  // nil: the embedded spec
+	Sessions    SessionMode // "": SessionsLazy
+	CORSOrigins []string    // empty: every origin, echoed back
+	// Logger receives the mock's messages (a panic while answering) and,
+	// unless RequestLog is set, one "request" record per request.
+	Logger *slog.Logger // nil: no messages, no request log
+	// RequestLog writes the request lines, in the same format as slog's
+	// text or JSON handler, at a fraction of its cost.
+	RequestLog   *reqlog.Logger
+	Realm        string // "": "flashback"
+	MaxBodyBytes int64  // 0: 1 MiB
 	// Seed lists sessions present at start and again after every reset.
 	Seed []SeedSession
 }

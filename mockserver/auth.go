@@ -9,8 +9,8 @@ import (
 	"github.com/flashback/revoke-contract/mockserver/store"
 )
 
-// credentialProblem says why a request's credentials were refused. The zero
-// value means they were accepted.
+// credentialProblem says why a request's credentials were refused; credOK
+// means they were accepted.
 type credentialProblem int
 
 const (
@@ -23,19 +23,87 @@ const (
 	credRevoked                     // the session was revoked
 )
 
-var credDescriptions = [...]string{
-	credOK:        "",
-	credMissing:   "no credentials were sent",
-	credScheme:    "the Authorization scheme is not Bearer",
-	credEmpty:     "the bearer token is empty",
-	credMalformed: "the bearer token is malformed",
-	credUnknown:   "the bearer token is not a known session",
-	credRevoked:   "the session was revoked",
+// credentialTable says, for each problem, what the request log and the
+// challenge name, and its rank: when no alternative of an operation's
+// security is met, the answer names the problem of highest rank, the one
+// closest to working credentials.
+var credentialTable = map[credentialProblem]struct {
+	decision    string
+	description string
+	rank        int
+}{
+	credOK:        {"auth.ok", "", 0},
+	credMissing:   {"auth.missing", "no credentials were sent", 1},
+	credScheme:    {"auth.scheme", "the Authorization scheme is not Bearer", 2},
+	credEmpty:     {"auth.empty", "the bearer token is empty", 3},
+	credMalformed: {"auth.malformed", "the bearer token is malformed", 4},
+	credUnknown:   {"auth.unknown", "the bearer token is not a known session", 5},
+	credRevoked:   {"auth.revoked", "the session was revoked", 6},
 }
 
-// decision names the rule that decided an answer, for the request log.
-func (p credentialProblem) decision() string {
-	return [...]string{"auth.ok", "auth.missing", "auth.scheme", "auth.empty", "auth.malformed", "auth.unknown", "auth.revoked"}[p]
+// authenticate is the pipeline's second stage: it checks r against the
+// operation's security and the session store, and returns the bearer token
+// found (for revocation), or the spec's 401 with an RFC 6750 challenge.
+func (s *Server) authenticate(r *http.Request, op *operation) (string, *halt) {
+	if len(op.security) == 0 {
+		return "", nil
+	}
+	worst := credMissing
+	for _, alt := range op.security {
+		token, p := s.satisfy(r, alt)
+		if p == credOK {
+			return token, nil
+		}
+		if credentialTable[p].rank > credentialTable[worst].rank {
+			worst = p
+		}
+	}
+	return "", op.unauthorized[worst]
+}
+
+// unauthorizedHalts prepares op's 401 for each credential problem: the
+// spec's 401 and its example for that problem, or the mock's own 401
+// problem when the spec documents none.
+func (s *Server) unauthorizedHalts(op *operation) map[credentialProblem]*halt {
+	out := map[credentialProblem]*halt{}
+	a := op.answer("401")
+	for p, row := range credentialTable {
+		if p == credOK {
+			continue
+		}
+		h := &halt{decision: row.decision, header: [][2]string{{"WWW-Authenticate", s.challenge(p)}}}
+		if a == nil {
+			h.problem = &Problem{Type: problemUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: row.description}
+		} else {
+			ex, ok := a.example(unauthorizedExample(p))
+			if !ok {
+				ex = a.examples[0]
+			}
+			h.answer, h.example = a, ex
+			h.decision += " -> example 401/" + exampleLabel(ex)
+		}
+		out[p] = h
+	}
+	return out
+}
+
+// unauthorizedExample names the spec's 401 example for a credential
+// problem: one for no credentials, one for every bad credential.
+func unauthorizedExample(p credentialProblem) string {
+	if p == credMissing {
+		return "missing_token"
+	}
+	return "invalid_token"
+}
+
+// challenge builds the WWW-Authenticate value (RFC 6750 section 3): no
+// error parameter when no credentials were sent.
+func (s *Server) challenge(p credentialProblem) string {
+	c := `Bearer realm="` + s.realm + `"`
+	if p == credMissing {
+		return c
+	}
+	return c + `, error="invalid_token", error_description="` + credentialTable[p].description + `"`
 }
 
 // requirement is one alternative of an operation's security: every scheme
@@ -125,26 +193,6 @@ func isB64Token(s string) bool {
 		}
 	}
 	return true
-}
-
-// authenticate checks r against the operation's requirements and the
-// session store. It returns the bearer token found (for revocation) and the
-// worst problem when no alternative is satisfied.
-func (s *Server) authenticate(r *http.Request, reqs []requirement) (string, credentialProblem) {
-	if len(reqs) == 0 {
-		return "", credOK
-	}
-	worst := credMissing
-	for _, alt := range reqs {
-		token, p := s.satisfy(r, alt)
-		if p == credOK {
-			return token, credOK
-		}
-		if p > worst {
-			worst = p
-		}
-	}
-	return "", worst
 }
 
 func (s *Server) satisfy(r *http.Request, alt requirement) (string, credentialProblem) {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
+	"path"
 	"strings"
 )
 
@@ -14,70 +14,99 @@ const controlPrefix = "/__mock/"
 
 const maxUserLen = 256
 
-// control serves the control API: health, minting sessions, reset.
-func (s *Server) control(w *recorder, r *http.Request) {
-	type endpoint struct {
-		allow   string
-		methods map[string]func(*recorder, *http.Request)
+func hasControlPrefix(p string) bool { return strings.HasPrefix(p, controlPrefix) }
+
+// controlEndpoint is one path of the control API and the methods it serves.
+type controlEndpoint struct {
+	path     string
+	handlers map[string]http.HandlerFunc // by method; GET also answers HEAD
+	allow    string                      // the Allow header: its methods
+}
+
+// controlAPI serves the control API on an http.ServeMux with method
+// patterns. Every answer is one of the mock's documented ones: for each
+// path a catch-all pattern answers other methods with the 405 problem (and
+// OPTIONS with 204), the prefix's catch-all answers unknown paths with the
+// 404 problem, and a path that ServeMux would redirect to its clean form
+// gets the 404 problem too. ServeMux's own plain-text answers never reach a
+// client.
+func (s *Server) controlAPI() http.Handler {
+	endpoints := []controlEndpoint{
+		{path: "health", handlers: map[string]http.HandlerFunc{http.MethodGet: s.health}, allow: "GET, HEAD"},
+		{path: "sessions", handlers: map[string]http.HandlerFunc{http.MethodPost: s.mintSession}, allow: "POST"},
+		{path: "reset", handlers: map[string]http.HandlerFunc{http.MethodPost: s.reset}, allow: "POST"},
 	}
-	var ep endpoint
-	switch strings.TrimPrefix(r.URL.Path, controlPrefix) {
-	case "health":
-		ep = endpoint{"GET, HEAD", map[string]func(*recorder, *http.Request){http.MethodGet: s.health, http.MethodHead: s.health}}
-	case "sessions":
-		ep = endpoint{"POST", map[string]func(*recorder, *http.Request){http.MethodPost: s.mintSession}}
-	case "reset":
-		ep = endpoint{"POST", map[string]func(*recorder, *http.Request){http.MethodPost: s.reset}}
-	default:
-		w.decision = "control.not-found"
+	var available []string
+	mux := http.NewServeMux()
+	for _, e := range endpoints {
+		p := controlPrefix + e.path
+		for method, h := range e.handlers {
+			mux.HandleFunc(method+" "+p, h)
+		}
+		mux.HandleFunc(p, methodNotAllowed(p, e.allow))
+		for _, m := range strings.Split(e.allow, ", ") {
+			if m != http.MethodHead {
+				available = append(available, m+" "+p)
+			}
+		}
+	}
+	notFound := func(w http.ResponseWriter, r *http.Request) {
+		decide(w, "control.not-found")
 		writeProblem(w, Problem{Type: problemNotFound, Title: "No such control endpoint", Status: http.StatusNotFound,
-			Detail:    fmt.Sprintf("%s is reserved for the mock's control API", controlPrefix),
-			Available: []string{"GET /__mock/health", "POST /__mock/sessions", "POST /__mock/reset"}})
-		return
+			Detail: fmt.Sprintf("%s is reserved for the mock's control API", controlPrefix), Available: available})
 	}
-	if r.Method == http.MethodOptions {
-		w.decision = "control.options"
-		w.Header().Set("Allow", ep.allow+", OPTIONS")
-		w.WriteHeader(http.StatusNoContent)
-		return
+	mux.HandleFunc(controlPrefix, notFound)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isCleanPath(r.URL.Path) {
+			notFound(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// isCleanPath: ServeMux would redirect anything else to its clean form.
+func isCleanPath(p string) bool {
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
 	}
-	h, ok := ep.methods[r.Method]
-	if !ok {
-		w.decision = "control.method-not-allowed"
-		w.Header().Set("Allow", ep.allow)
+	return clean == p
+}
+
+// methodNotAllowed answers the methods a control path does not serve:
+// OPTIONS with 204 and Allow, anything else with the 405 problem.
+func methodNotAllowed(p, allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			decide(w, "control.options")
+			w.Header().Set("Allow", allow+", OPTIONS")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		decide(w, "control.method-not-allowed")
+		w.Header().Set("Allow", allow)
 		writeProblem(w, Problem{Type: problemMethodNotAllowed, Title: "Method not allowed", Status: http.StatusMethodNotAllowed,
-			Detail: fmt.Sprintf("%s supports %s, not %s", r.URL.Path, ep.allow, r.Method)})
-		return
+			Detail: fmt.Sprintf("%s supports %s, not %s", p, allow, r.Method)})
 	}
-	h(w, r)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, _ := json.Marshal(v)
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-func (s *Server) health(w *recorder, _ *http.Request) {
-	w.decision = "control.health"
+func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
+	decide(w, "control.health")
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-func (s *Server) reset(w *recorder, _ *http.Request) {
-	w.decision = "control.reset"
+func (s *Server) reset(w http.ResponseWriter, _ *http.Request) {
+	decide(w, "control.reset")
 	s.sessions.Reset()
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // mintSession creates a session: POST {"user":"alice"} -> 201 {"user","token"}.
-func (s *Server) mintSession(w *recorder, r *http.Request) {
-	w.decision = "control.mint"
+func (s *Server) mintSession(w http.ResponseWriter, r *http.Request) {
+	decide(w, "control.mint")
 	bad := func(detail string) {
-		w.decision = "control.mint-refused"
+		decide(w, "control.mint-refused")
 		writeProblem(w, Problem{Type: problemInvalidControlCall, Title: "Invalid control request", Status: http.StatusBadRequest, Detail: detail})
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
@@ -106,7 +135,7 @@ func (s *Server) mintSession(w *recorder, r *http.Request) {
 	}
 	token, err := s.sessions.Mint(*req.User)
 	if err != nil {
-		w.decision = "control.mint-failed"
+		decide(w, "control.mint-failed")
 		writeProblem(w, Problem{Type: problemInternal, Title: "Cannot mint a session", Status: http.StatusInternalServerError, Detail: err.Error()})
 		return
 	}

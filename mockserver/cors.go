@@ -31,7 +31,7 @@ func newCORSPolicy(origins []string) (corsPolicy, error) {
 		}
 		n, ok := normalizeOrigin(o)
 		if !ok {
-			return p, &OptionError{Option: "cors-origins", Value: o, Want: "an origin such as http://localhost:5173 (scheme, host and optional port; no path)"}
+			return p, &OptionError{Option: "CORSOrigins", Value: o, Want: "an origin such as http://localhost:5173 (scheme, host and optional port; no path)"}
 		}
 		p.origins[n] = true
 	}
@@ -63,11 +63,20 @@ func (p corsPolicy) allows(origin string) bool {
 	return ok && p.origins[n]
 }
 
-// applyCORS adds the CORS headers to every answer and answers preflights.
-// It reports whether it wrote the answer. The Origin is echoed rather than
-// "*" so that pages sending credentials work (Fetch: "*" is refused with
-// credentials).
-func (s *Server) applyCORS(w *recorder, r *http.Request) bool {
+// withCORS adds the CORS headers to every answer and answers preflights
+// itself. The Origin is echoed rather than "*" so that pages sending
+// credentials work (Fetch refuses "*" with credentials).
+func (s *Server) withCORS(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.applyCORS(w, r) {
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// applyCORS sets the CORS headers and reports whether it answered the
+// request itself (a preflight, or a refused one).
+func (s *Server) applyCORS(w http.ResponseWriter, r *http.Request) bool {
 	h := w.Header()
 	h["Vary"] = varyOrigin // the first header set: nothing to append to
 	origin := r.Header.Get("Origin")
@@ -77,7 +86,7 @@ func (s *Server) applyCORS(w *recorder, r *http.Request) bool {
 	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 	if !s.cors.allows(origin) {
 		if preflight {
-			w.decision = "cors.origin-refused"
+			decide(w, "cors.origin-refused")
 			writeProblem(w, Problem{Type: problemOriginNotAllowed, Title: "Origin not allowed", Status: http.StatusForbidden,
 				Detail: "this mock was started with --cors-origins, and the request's Origin is not in that list"})
 			return true
@@ -85,9 +94,9 @@ func (s *Server) applyCORS(w *recorder, r *http.Request) bool {
 		return false // answered, but without CORS headers: the browser hides it
 	}
 	h.Set("Access-Control-Allow-Origin", origin)
-	h.Set("Access-Control-Allow-Credentials", "true")
+	h["Access-Control-Allow-Credentials"] = allowCredentials
 	if !preflight {
-		h.Set("Access-Control-Expose-Headers", exposedHeaders)
+		h["Access-Control-Expose-Headers"] = exposeHeaders
 		return false
 	}
 	h.Set("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
@@ -100,10 +109,17 @@ func (s *Server) applyCORS(w *recorder, r *http.Request) bool {
 	}
 	h.Set("Access-Control-Allow-Headers", allowed)
 	h.Set("Access-Control-Max-Age", "600")
-	w.decision = "cors.preflight"
+	decide(w, "cors.preflight")
 	w.WriteHeader(http.StatusNoContent)
 	return true
 }
+
+// Header values shared by every answer; net/http only reads them.
+var (
+	varyOrigin       = []string{"Origin"}
+	allowCredentials = []string{"true"}
+	exposeHeaders    = []string{exposedHeaders}
+)
 
 // isTokenList reports whether s is a comma-separated list of RFC 9110
 // tokens, so that echoing it cannot inject anything into a header.

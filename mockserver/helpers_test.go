@@ -15,7 +15,7 @@ import (
 	"github.com/flashback/revoke-contract/spec"
 )
 
-const revokeAll = "/sessions/revoke-all"
+const revokeAll = mockserver.RevokeAllPath
 
 // specValidator is libopenapi-validator over the embedded spec: every answer
 // the tests see from a spec path goes through it, so the mock can never

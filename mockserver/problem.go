@@ -1,11 +1,5 @@
 package mockserver
 
-import (
-	"encoding/json"
-	"net/http"
-	"strconv"
-)
-
 // Problem types of the answers the mock itself makes (never the spec's).
 // They are stable: clients and tests may match on them.
 const (
@@ -37,18 +31,4 @@ type FieldError struct {
 	Expected string `json:"expected,omitempty"`
 	Received string `json:"received,omitempty"`
 	Message  string `json:"message"`
-}
-
-// writeProblem is the one place where the mock's own errors become bytes.
-func writeProblem(w http.ResponseWriter, p Problem) {
-	body, err := json.Marshal(p)
-	if err != nil { // cannot happen with these field types
-		body = []byte(`{"type":"` + problemInternal + `","title":"Internal error","status":500}`)
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(p.Status)
-	_, _ = w.Write(body)
 }

@@ -24,6 +24,7 @@ type pathEntry struct {
 	item     *openapi3.PathItem
 	ops      map[string]*operation // by upper-case method
 	allow    string                // "POST" or "GET, POST"
+	options  *halt                 // the answer to OPTIONS: 204 with Allow
 }
 
 // match is a routing decision.
@@ -54,9 +55,30 @@ func newRouter(doc *openapi3.T, compile func(tmpl, method string, op *openapi3.O
 		}
 		sort.Strings(methods)
 		e.allow = strings.Join(methods, ", ")
+		e.options = &halt{decision: "route.options", header: [][2]string{{"Allow", e.allow + ", OPTIONS"}}, status: http.StatusNoContent}
 		rt.paths = append(rt.paths, e)
 	}
 	return rt, nil
+}
+
+// route is the pipeline's first stage: the operation of the spec that
+// r's method and path name. A path the spec lacks is the not-found problem;
+// a method the path lacks, the method-not-allowed problem with Allow (and
+// OPTIONS is answered with 204 and Allow).
+func (s *Server) route(r *http.Request) (match, *halt) {
+	m, ok := s.router.find(r.Method, r.URL.Path)
+	switch {
+	case !ok:
+		return m, &halt{decision: "route.not-found", problem: &Problem{Type: problemNotFound, Title: "No such path in the spec", Status: http.StatusNotFound,
+			Detail: fmt.Sprintf("%s is not a path of %s", r.URL.Path, s.spec.Source)}}
+	case m.op != nil:
+		return m, nil
+	case r.Method == http.MethodOptions:
+		return m, m.entry.options
+	}
+	return m, &halt{decision: "route.method-not-allowed", header: [][2]string{{"Allow", m.entry.allow}},
+		problem: &Problem{Type: problemMethodNotAllowed, Title: "Method not allowed", Status: http.StatusMethodNotAllowed,
+			Detail: fmt.Sprintf("%s supports %s, not %s", m.entry.template, m.entry.allow, r.Method)}}
 }
 
 // find returns the entry for path, preferring literal segments over

@@ -1,14 +1,59 @@
 package mockserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 )
+
+// validate is the pipeline's third stage: it reads the request's body (at
+// most MaxBodyBytes) and checks the parameters and the body against the
+// operation with kin-openapi, naming every broken field.
+func (s *Server) validate(r *http.Request, m match) *halt {
+	if err := s.readBody(r); err != nil {
+		return &halt{decision: "request.too-large", problem: &Problem{Type: problemBodyTooLarge, Title: "Request body too large", Status: http.StatusRequestEntityTooLarge,
+			Detail: fmt.Sprintf("the mock accepts request bodies of at most %d bytes", s.maxBody)}}
+	}
+	if !m.op.validates {
+		return nil
+	}
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: m.params, Route: m.kinRoute(s.spec.Kin, r), Options: s.filter}
+	err := openapi3filter.ValidateRequest(r.Context(), in)
+	if err == nil {
+		return nil
+	}
+	return &halt{decision: "request.invalid", problem: &Problem{Type: problemInvalidRequest, Title: "The request does not match the spec", Status: http.StatusBadRequest,
+		Detail: fmt.Sprintf("%s %s breaks %s", r.Method, m.entry.template, s.spec.Source), Errors: fieldErrors(err)}}
+}
+
+// readBody buffers the request body, up to the limit, so that validation
+// can read it and an oversized body is refused.
+func (s *Server) readBody(r *http.Request) error {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return nil
+	}
+	if r.ContentLength > s.maxBody {
+		return errBodyTooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, s.maxBody+1))
+	if err != nil {
+		return err
+	}
+	if int64(len(data)) > s.maxBody {
+		return errBodyTooLarge
+	}
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	return nil
+}
+
+var errBodyTooLarge = errors.New("request body too large")
 
 // fieldErrors turns kin-openapi's structured errors into what a user reads:
 // which field, what was expected, what came.

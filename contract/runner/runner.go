@@ -13,13 +13,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/flashback/revoke-contract/contract"
 	"github.com/flashback/revoke-contract/internal/modroot"
 	"github.com/flashback/revoke-contract/mockserver/controlclient"
 )
@@ -133,10 +133,8 @@ type Case struct {
 	Rule     string // the rule ID in the name, "" for suite-level entries
 	Status   string // passed, failed, skipped, pending
 	Failure  string
-	Findings []string // values of FINDING properties
+	Findings []string // values of the contract.FindingEntry properties
 }
-
-var ruleID = regexp.MustCompile(`\[([A-Z]+-\d{3})\]`)
 
 // Run runs the suite once.
 func Run(ctx context.Context, o Options) (Result, error) {
@@ -248,10 +246,7 @@ func ParseJUnit(data []byte) ([]Case, error) {
 	var cases []Case
 	for _, s := range doc.Suites {
 		for _, tc := range s.Cases {
-			c := Case{Name: tc.Name, Status: tc.Status}
-			if m := ruleID.FindStringSubmatch(tc.Name); m != nil {
-				c.Rule = m[1]
-			}
+			c := Case{Name: tc.Name, Status: tc.Status, Rule: contract.RuleIDOf(tc.Name)}
 			switch {
 			case tc.Failure != nil:
 				c.Status, c.Failure = "failed", tc.Failure.Message+"\n"+tc.Failure.Text
@@ -263,7 +258,7 @@ func ParseJUnit(data []byte) ([]Case, error) {
 				c.Status = "passed"
 			}
 			for _, p := range tc.Properties {
-				if p.Name == "FINDING" {
+				if p.Name == contract.FindingEntry {
 					c.Findings = append(c.Findings, p.Value)
 				}
 			}

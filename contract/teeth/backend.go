@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/flashback/revoke-contract/contract"
+	"github.com/flashback/revoke-contract/spec/endpoint"
 )
 
 // Knob is one deliberate deviation from the reference behaviour.
@@ -73,11 +74,11 @@ func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	path := r.URL.Path
-	if b.on(TrailingSlashBypass) && path == "/sessions/revoke-all/" {
+	if b.on(TrailingSlashBypass) && path == endpoint.Path+"/" {
 		b.success(w, r, "")
 		return
 	}
-	if path != "/sessions/revoke-all" {
+	if path != endpoint.Path {
 		b.json(w, http.StatusNotFound, map[string]any{"success": false, "error": "Not found"})
 		return
 	}
@@ -94,7 +95,7 @@ func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, fail := b.authenticate(r)
-	if fail != "" {
+	if fail != accepted {
 		b.unauthorized(w, r, fail)
 		return
 	}
@@ -113,27 +114,40 @@ func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.success(w, r, token)
 }
 
-// authenticate returns the caller's live token, or why it was refused:
-// "missing", "malformed" (400 allowed), "invalid", "revoked".
-func (b *Backend) authenticate(r *http.Request) (string, string) {
+// refusal is why the backend refused a request's credentials.
+type refusal string
+
+const (
+	accepted         refusal = ""
+	refusedMissing   refusal = "missing"   // no Authorization header
+	refusedMalformed refusal = "malformed" // not a b64token: 400 is allowed
+	refusedInvalid   refusal = "invalid"   // another scheme, or no such session
+	refusedRevoked   refusal = "revoked"   // a revoked session
+	refusedRedirect  refusal = "redirect"  // the RedirectsToLogin knob
+	refusedCrash     refusal = "crash"     // the Malformed500 knob
+	refusedForbidden refusal = "forbidden" // the Forbidden403 knob
+)
+
+// authenticate returns the caller's live token, or why it was refused.
+func (b *Backend) authenticate(r *http.Request) (string, refusal) {
 	if b.on(AcceptsQueryToken) {
 		if t := r.URL.Query().Get("access_token"); t != "" && b.live(t) {
-			return t, ""
+			return t, accepted
 		}
 	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		if b.on(AcceptsNoHeader) {
-			return "", ""
+			return "", accepted
 		}
 		if b.on(RedirectsToLogin) {
-			return "", "redirect"
+			return "", refusedRedirect
 		}
-		return "", "missing"
+		return "", refusedMissing
 	}
 	scheme, cred, hasSpace := strings.Cut(h, " ")
 	if !hasSpace && b.on(AcceptsBareToken) {
-		return h, ""
+		return h, accepted
 	}
 	bearer := strings.EqualFold(scheme, "Bearer")
 	if b.on(CaseSensitiveScheme) {
@@ -141,42 +155,42 @@ func (b *Backend) authenticate(r *http.Request) (string, string) {
 	}
 	if !bearer {
 		if b.on(AcceptsBasic) && strings.EqualFold(scheme, "Basic") {
-			return "", ""
+			return "", accepted
 		}
 		if b.on(RejectedRequestRevokes) {
 			b.revokeAll(strings.TrimSpace(cred))
 		}
-		return "", "invalid"
+		return "", refusedInvalid
 	}
 	token := strings.TrimLeft(cred, " ")
 	if token == "" {
 		if b.on(AcceptsEmptyBearer) {
-			return "", ""
+			return "", accepted
 		}
-		return "", "malformed"
+		return "", refusedMalformed
 	}
 	if !b64token(token) {
 		if b.on(Malformed500) {
-			return "", "crash"
+			return "", refusedCrash
 		}
-		return "", "malformed"
+		return "", refusedMalformed
 	}
 	if b.on(AcceptsAnyToken) || b.live(token) {
-		return token, ""
+		return token, accepted
 	}
 	if b.on(RevokedTokenWorks) && b.wasRevoked(token) {
-		return token, ""
+		return token, accepted
 	}
 	if b.on(RevokedTokenRevokesAgain) && b.wasRevoked(token) {
 		b.revokeAllOfRevoked(token)
 	}
 	if b.on(Forbidden403) {
-		return "", "forbidden"
+		return "", refusedForbidden
 	}
 	if b.wasRevoked(token) {
-		return "", "revoked"
+		return "", refusedRevoked
 	}
-	return "", "invalid"
+	return "", refusedInvalid
 }
 
 func b64token(s string) bool {
@@ -195,18 +209,18 @@ func b64token(s string) bool {
 	return true
 }
 
-func (b *Backend) unauthorized(w http.ResponseWriter, r *http.Request, why string) {
+func (b *Backend) unauthorized(w http.ResponseWriter, r *http.Request, why refusal) {
 	switch why {
-	case "redirect":
+	case refusedRedirect:
 		http.Redirect(w, r, "/login", http.StatusFound)
 		return
-	case "crash":
+	case refusedCrash:
 		b.json(w, http.StatusInternalServerError, map[string]any{"success": false, "error": "index out of range"})
 		return
-	case "forbidden":
+	case refusedForbidden:
 		b.json(w, http.StatusForbidden, map[string]any{"success": false, "error": "Forbidden"})
 		return
-	case "malformed":
+	case refusedMalformed:
 		if b.on(BadRequestForMalformed) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ref", error="invalid_request"`)
 			b.json(w, http.StatusBadRequest, map[string]any{"success": false, "error": "Malformed Authorization header"})
@@ -217,7 +231,7 @@ func (b *Backend) unauthorized(w http.ResponseWriter, r *http.Request, why strin
 	if b.on(LowerCaseChallenge) {
 		challenge = `bearer realm="ref"`
 	}
-	if why != "missing" {
+	if why != refusedMissing {
 		challenge += `, error="invalid_token"`
 		if b.on(ErrorDescription) {
 			challenge += `, error_description="The access token expired or was revoked"`
@@ -233,7 +247,7 @@ func (b *Backend) unauthorized(w http.ResponseWriter, r *http.Request, why strin
 	if b.on(ErrorBodyWithoutSuccess) {
 		delete(body, "success")
 	}
-	if b.on(Bad401Body) || b.on(RevokedBodyBreaksSchema) && why == "revoked" {
+	if b.on(Bad401Body) || b.on(RevokedBodyBreaksSchema) && why == refusedRevoked {
 		body = map[string]any{"success": "false", "error": map[string]any{"code": 401, "reason": why}}
 	}
 	if b.on(EchoesToken) {

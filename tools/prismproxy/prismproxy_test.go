@@ -32,10 +32,11 @@ import (
 	"time"
 
 	"github.com/flashback/revoke-contract/mockserver"
+	"github.com/flashback/revoke-contract/spec/endpoint"
 	"github.com/flashback/revoke-contract/tools/prismrun"
 )
 
-const path = "/sessions/revoke-all"
+const path = endpoint.Path
 
 // exchange is one request the upstream saw and the answer it gave.
 type exchange struct {

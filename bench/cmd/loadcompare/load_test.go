@@ -74,3 +74,18 @@ func TestSummarizeTakesMedians(t *testing.T) {
 		t.Errorf("median of 300 and 100 = %v, want 200", even.rps)
 	}
 }
+
+func TestRoundRatiosPairRounds(t *testing.T) {
+	m := func(rps float64, p99 time.Duration) measurement {
+		return measurement{load: loadResult{rps: rps, p99: p99}}
+	}
+	mock := []measurement{m(90, 12*time.Millisecond), m(50, 10*time.Millisecond), m(80, 8*time.Millisecond)}
+	bare := []measurement{m(100, 10*time.Millisecond), m(50, 10*time.Millisecond), m(100, 10*time.Millisecond)}
+	r := roundRatios(mock, bare)
+	if r.rps.median != 0.9 || r.rps.min != 0.8 || r.rps.max != 1 {
+		t.Errorf("throughput ratios %+v, want median 0.9 of 0.8..1 (round by round, not the ratio of medians)", r.rps)
+	}
+	if r.p99.median != 1 || r.p99.max != 1.2 || r.rps.String() != "0.90 (0.80-1.00)" {
+		t.Errorf("p99 ratios %+v, %s", r.p99, r.rps)
+	}
+}

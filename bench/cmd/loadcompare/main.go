@@ -36,9 +36,10 @@ import (
 	"github.com/flashback/revoke-contract/internal/modroot"
 	"github.com/flashback/revoke-contract/internal/shell"
 	"github.com/flashback/revoke-contract/internal/testenv"
+	"github.com/flashback/revoke-contract/spec/endpoint"
 )
 
-const revokeAll = "/sessions/revoke-all"
+const revokeAll = endpoint.Path
 
 // loadAuthorization is a well-formed bearer credential that means nothing:
 // the mock runs with --sessions off, the bare server ignores it and Prism
@@ -55,9 +56,9 @@ type options struct {
 
 func main() {
 	var o options
-	flag.DurationVar(&o.duration, "duration", 5*time.Second, "load per target and round")
+	flag.DurationVar(&o.duration, "duration", 4*time.Second, "load per target and round")
 	flag.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load before each measurement (lets Prism's JIT warm up)")
-	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds; each figure printed is the median over rounds")
+	flag.IntVar(&o.rounds, "rounds", 9, "interleaved rounds; each figure printed is the median over rounds")
 	flag.IntVar(&o.conns, "conns", 50, "concurrent keep-alive connections")
 	flag.IntVar(&o.threads, "threads", 2, "wrk threads")
 	flag.IntVar(&o.suiteRuns, "suite-runs", 3, "runs of the contract suite for its cost (0: skip)")
@@ -176,7 +177,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if len(targets) > 2 {
 		prismMed = &med[2]
 	}
-	printTargets(out, med[0], med[1], prismMed)
+	printTargets(out, med[0], med[1], prismMed, roundRatios(results[0], results[1]))
 
 	if o.suiteRuns > 0 {
 		fmt.Fprintln(out)
@@ -229,6 +230,42 @@ func measure(ctx context.Context, t target, gen loadGen, work string, round int,
 	return m, err
 }
 
+// ratios are the mock's figures over the bare server's, round by round:
+// the two ran back to back, so what drifts between rounds (the machine's
+// other load, its clock) weighs on both alike.
+type ratios struct {
+	rps, p99 spread
+}
+
+// spread is the median of a figure over the rounds, with its extremes.
+type spread struct{ median, min, max float64 }
+
+func newSpread(v []float64) spread {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	return spread{median: median(v), min: v[0], max: v[len(v)-1]}
+}
+
+func (s spread) String() string { return fmt.Sprintf("%.2f (%.2f-%.2f)", s.median, s.min, s.max) }
+
+func roundRatios(mock, bare []measurement) ratios {
+	var rps, p99 []float64
+	for i := range min(len(mock), len(bare)) {
+		rps = append(rps, mock[i].load.rps/bare[i].load.rps)
+		p99 = append(p99, float64(mock[i].load.p99)/float64(bare[i].load.p99))
+	}
+	return ratios{rps: newSpread(rps), p99: newSpread(p99)}
+}
+
+// median of sorted values.
+func median(v []float64) float64 {
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}
+
 // summary is the median of each figure over the rounds.
 type summary struct {
 	rounds            int
@@ -247,13 +284,6 @@ func summarize(ms []measurement) summary {
 		}
 		slices.Sort(v)
 		return v
-	}
-	median := func(v []float64) float64 {
-		n := len(v)
-		if n%2 == 1 {
-			return v[n/2]
-		}
-		return (v[n/2-1] + v[n/2]) / 2
 	}
 	rps := pick(func(m measurement) float64 { return m.load.rps })
 	p50 := pick(func(m measurement) float64 { return float64(m.load.p50) })
@@ -282,7 +312,7 @@ func printTable(out io.Writer, targets []target, med []summary) {
 
 // printTargets prints each target of docs/performance.md with the measured
 // figure and whether it was met.
-func printTargets(out io.Writer, mock, bare summary, prism *summary) {
+func printTargets(out io.Writer, mock, bare summary, prism *summary, rr ratios) {
 	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "target\tmeasured\twanted\t\n")
 	row := func(name, measured, wanted string, ok bool) {
@@ -292,8 +322,7 @@ func printTargets(out io.Writer, mock, bare summary, prism *summary) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, measured, wanted, verdict)
 	}
-	r := mock.rps / bare.rps
-	row("throughput mock/bare", fmt.Sprintf("%.2f", r), ">= 0.75", r >= 0.75)
+	row("throughput mock/bare, per round", rr.rps.String(), ">= 0.90", rr.rps.median >= 0.90)
 	if prism != nil {
 		r := mock.rps / prism.rps
 		row("throughput mock/Prism", fmt.Sprintf("%.1f", r), ">= 25", r >= 25)
@@ -303,8 +332,7 @@ func printTargets(out io.Writer, mock, bare summary, prism *summary) {
 	} else {
 		fmt.Fprintf(tw, "throughput mock/Prism\tnot measured\t>= 25\tSKIPPED (no Prism)\n")
 	}
-	p := float64(mock.p99) / float64(bare.p99)
-	row("p99 latency mock/bare", fmt.Sprintf("%.2f", p), "<= 2", p <= 2)
+	row("p99 latency mock/bare, per round", rr.p99.String(), "<= 1.2", rr.p99.median <= 1.2)
 	row("mock start-up to first 200 (median)", mock.startup.Round(100*time.Microsecond).String(), "< 100ms", mock.startup < 100*time.Millisecond)
 	row("mock RSS after the load (worst round)", fmt.Sprintf("%.1f MiB", mib(mock.afterRSSMax)), "< 30 MiB", mock.afterRSSMax < 30<<20)
 	_ = tw.Flush()
@@ -348,6 +376,10 @@ func suiteCost(ctx context.Context, out io.Writer, root, work, mockBin string, r
 	external := append(slices.Clone(base), "CONTRACT_STRICT=1", "CONTRACT_BASE_URL="+s.url, "CONTRACT_TOKEN_CMD="+tokenCmd)
 	ext, err := suiteRows(ctx, out, root, bin, "revoke-mock process, tokens from CONTRACT_TOKEN_CMD (revoke-mock token)", external, runs)
 	if err != nil {
+		return err
+	}
+	byURL := append(slices.Clone(base), "CONTRACT_STRICT=1", "CONTRACT_BASE_URL="+s.url, "CONTRACT_TOKEN_URL="+s.url+"/__mock/sessions")
+	if _, err := suiteRows(ctx, out, root, bin, "revoke-mock process, tokens from CONTRACT_TOKEN_URL (one POST each)", byURL, runs); err != nil {
 		return err
 	}
 

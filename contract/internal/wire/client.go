@@ -23,10 +23,11 @@ import (
 	"time"
 
 	"github.com/flashback/revoke-contract/contract/internal/redact"
+	"github.com/flashback/revoke-contract/spec/endpoint"
 )
 
 // EndpointPath is the operation under test.
-const EndpointPath = "/sessions/revoke-all"
+const EndpointPath = endpoint.Path
 
 // MaxBodyBytes caps every response body the suite reads.
 const MaxBodyBytes = 1 << 20

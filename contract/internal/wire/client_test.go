@@ -130,36 +130,52 @@ func TestClientSlowBody(t *testing.T) {
 	}
 }
 
-// TestClientSendsExactly checks what reaches the wire: raw header values
-// with trailing whitespace, unclean paths, chunked bodies, repeated headers.
-func TestClientSendsExactly(t *testing.T) {
+// rawServer serves loopback connections by hand: for each, it reads the
+// request's header section and calls serve with the connection and that
+// head, in a goroutine of its own. The connection is closed afterwards.
+func rawServer(t *testing.T, serve func(conn *net.TCPConn, head string)) *url.URL {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	got := make(chan string, 1)
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
 			conn, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			br := bufio.NewReader(conn)
-			var head strings.Builder
-			for {
-				line, err := br.ReadString('\n')
-				head.WriteString(line)
-				if err != nil || line == "\r\n" {
-					break
+			go func() {
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				var head strings.Builder
+				for {
+					line, err := br.ReadString('\n')
+					head.WriteString(line)
+					if err != nil {
+						return
+					}
+					if line == "\r\n" {
+						break
+					}
 				}
-			}
-			got <- head.String()
-			io.WriteString(conn, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-			conn.Close()
+				serve(conn.(*net.TCPConn), head.String())
+			}()
 		}
 	}()
 	u, _ := url.Parse("http://" + ln.Addr().String())
+	return u
+}
+
+// TestClientSendsExactly checks what reaches the wire: raw header values
+// with trailing whitespace, unclean paths, chunked bodies, repeated headers.
+func TestClientSendsExactly(t *testing.T) {
+	got := make(chan string, 1)
+	u := rawServer(t, func(conn *net.TCPConn, head string) {
+		got <- head
+		io.WriteString(conn, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+	})
 	c := NewClient(u, 2*time.Second, &redact.Redactor{}, &Recorder{})
 	defer c.Close()
 
@@ -234,40 +250,15 @@ func TestClientRawHugeHeaders(t *testing.T) {
 // proxies do when they refuse to read a body. It counts what it answered.
 func earlyAnswerServer(t *testing.T, abort bool) (*url.URL, *atomic.Int32) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	var answered atomic.Int32
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				br := bufio.NewReader(conn)
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if line == "\r\n" {
-						break
-					}
-				}
-				body := `{"success":true,"message":"All sessions revoked successfully"}`
-				fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
-				answered.Add(1)
-				if abort {
-					_ = conn.(*net.TCPConn).SetLinger(0)
-				}
-			}()
+	u := rawServer(t, func(conn *net.TCPConn, _ string) {
+		body := `{"success":true,"message":"All sessions revoked successfully"}`
+		fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+		answered.Add(1)
+		if abort {
+			_ = conn.SetLinger(0)
 		}
-	}()
-	u, _ := url.Parse("http://" + ln.Addr().String())
+	})
 	return u, &answered
 }
 
@@ -313,28 +304,7 @@ func TestClientAnswerBeforeBodyCounts(t *testing.T) {
 // TestClientResetBeforeAnswer: a server that resets the connection without
 // answering is reported as that, never as a status.
 func TestClientResetBeforeAnswer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			br := bufio.NewReader(conn)
-			for {
-				if line, err := br.ReadString('\n'); err != nil || line == "\r\n" {
-					break
-				}
-			}
-			_ = conn.(*net.TCPConn).SetLinger(0)
-			conn.Close()
-		}
-	}()
-	u, _ := url.Parse("http://" + ln.Addr().String())
+	u := rawServer(t, func(conn *net.TCPConn, _ string) { _ = conn.SetLinger(0) })
 	c := NewClient(u, time.Minute, &redact.Redactor{}, &Recorder{})
 	r := withBearer("512 KiB body", "tok-0123456789abcdef")
 	r.Body = []byte(strings.Repeat("a", 512<<10))

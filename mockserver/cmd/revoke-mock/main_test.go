@@ -185,6 +185,10 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		if code := run(context.Background(), args, io.Discard, &errOut); code != 2 || errOut.Len() == 0 {
 			t.Errorf("%v: exit %d, message %q; want 2 and a message", args, code, errOut.String())
 		}
+		// A bad value is named as the command line names it.
+		if strings.HasPrefix(args[0], "--") && len(args) == 2 && !strings.Contains(errOut.String(), args[0]) {
+			t.Errorf("%v: the message %q does not name %s", args, errOut.String(), args[0])
+		}
 	}
 }
 

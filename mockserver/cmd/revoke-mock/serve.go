@@ -62,6 +62,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	return c, nil
 }
 
+// optionFlags names the flag of each mockserver option a user can get wrong.
+var optionFlags = map[string]string{"Sessions": "--sessions", "CORSOrigins": "--cors-origins"}
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c, err := parseServe(args, stderr)
 	if err != nil {
@@ -82,10 +85,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logOut := reqlog.NewWriter(stdout, 100*time.Millisecond)
 	defer logOut.Close()
 	var logger *slog.Logger
+	var requestLog *reqlog.Logger
 	if c.logFormat == "json" {
 		logger = slog.New(slog.NewJSONHandler(logOut, nil))
+		requestLog = reqlog.NewLogger(logOut, reqlog.JSON)
 	} else {
 		logger = slog.New(slog.NewTextHandler(logOut, nil))
+		requestLog = reqlog.NewLogger(logOut, reqlog.Text)
 	}
 	var origins []string
 	if c.corsOrigins != "" {
@@ -100,11 +106,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Sessions:    mockserver.SessionMode(c.sessions),
 		CORSOrigins: origins,
 		Logger:      logger,
+		RequestLog:  requestLog,
 		Seed:        seed,
 	})
 	var optErr *mockserver.OptionError
 	if errors.As(err, &optErr) {
-		return usageError{err}
+		return usageError{fmt.Errorf("%s %q: want %s", optionFlags[optErr.Option], optErr.Value, optErr.Want)}
 	}
 	if err != nil {
 		return err

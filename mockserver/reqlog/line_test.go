@@ -1,0 +1,89 @@
+package reqlog
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+// slogLine is what log/slog writes for l: the format Append must match, so
+// that scripts reading the mock's log see no difference.
+func slogLine(t *testing.T, l Line, f Format) string {
+	t.Helper()
+	var buf bytes.Buffer
+	var h slog.Handler = slog.NewTextHandler(&buf, nil)
+	if f == JSON {
+		h = slog.NewJSONHandler(&buf, nil)
+	}
+	r := slog.NewRecord(l.Time, slog.LevelInfo, "request", 0)
+	r.AddAttrs(slog.String("method", l.Method), slog.String("path", l.Path), slog.Int("status", l.Status),
+		slog.Duration("duration", l.Duration), slog.Int("bytes", l.Bytes), slog.String("decision", l.Decision))
+	if err := h.Handle(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// TestAppendIsSlogsFormat compares Append with slog's handlers on chosen
+// and random lines: quoting, escaping, times and durations.
+func TestAppendIsSlogsFormat(t *testing.T) {
+	zone := time.FixedZone("X", 5*3600+30*60)
+	lines := []Line{
+		{time.Date(2026, 11, 26, 7, 30, 0, 123456789, time.UTC), "POST", "/sessions/revoke-all", 200, 1234567 * time.Nanosecond, 62, "example 200/success"},
+		{time.Date(2026, 1, 2, 3, 4, 5, 0, zone), "GET", "/__mock/health", 200, 0, 15, "control.health"},
+		{time.Date(2026, 1, 2, 3, 4, 5, 999999999, time.UTC), "PO ST", "/a b=c\"d\\e", 401, time.Hour, 0, "auth.unknown -> example 401/invalid_token"},
+		{time.Time{}, "", "", 0, -time.Second, -1, ""},
+		{time.Date(2026, 5, 5, 5, 5, 5, 1e6, time.UTC), "GET", "/ä/\u2028/\t/\x00/\x7f/\xff/日本", 404, 999, 3, "route.not-found"},
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"a", "Z", "0", " ", "=", "\"", "\\", "\n", "\t", "\x01", "\x7f", "ä", "\u2028", "\u2029", "\xff", "日", "/", "?", "<", "&", "\u00a0", "\u200b"}
+	random := func() string {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		return b.String()
+	}
+	for range 500 {
+		lines = append(lines, Line{
+			Time:   time.Unix(rng.Int64N(4e9), rng.Int64N(1e9)).In(zone),
+			Method: random(), Path: random(), Status: rng.IntN(600), Duration: time.Duration(rng.Int64N(1e11)),
+			Bytes: rng.IntN(1 << 20), Decision: random(),
+		})
+	}
+	for _, f := range []Format{Text, JSON} {
+		for _, l := range lines {
+			if got, want := string(l.Append(nil, f)), slogLine(t, l, f); got != want {
+				t.Fatalf("format %d:\n got %q\nwant %q", f, got, want)
+			}
+		}
+	}
+}
+
+func TestLoggerWritesOneLinePerCall(t *testing.T) {
+	var out bytes.Buffer
+	lg := NewLogger(&out, JSON)
+	for i := range 3 {
+		lg.Log(Line{Method: "GET", Path: "/x", Status: 200 + i, Decision: "d"})
+	}
+	if n := strings.Count(out.String(), "\n"); n != 3 || !strings.Contains(out.String(), `"status":202`) {
+		t.Errorf("got %q", out.String())
+	}
+}
+
+func BenchmarkAppend(b *testing.B) {
+	l := Line{time.Now(), "POST", "/sessions/revoke-all", 200, 1234567, 62, "example 200/success"}
+	buf := make([]byte, 0, 256)
+	for _, f := range []Format{Text, JSON} {
+		b.Run([]string{"text", "json"}[f], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = l.Append(buf[:0], f)
+			}
+		})
+	}
+}
