@@ -12,7 +12,9 @@ FUZZTIME    ?= 30s
 
 # The contract suite's variables (see README): passed through when set.
 export CONTRACT_BASE_URL CONTRACT_TOKEN_CMD CONTRACT_TOKEN_URL CONTRACT_TOKEN \
-       CONTRACT_TIMEOUT CONTRACT_STRICT CONTRACT_SPEC CONTRACT_JUNIT
+       CONTRACT_TIMEOUT CONTRACT_STRICT CONTRACT_SPEC CONTRACT_JUNIT CONTRACT_JSON \
+       CONTRACT_WAIT_FOR CONTRACT_SESSIONS_PER_USER CONTRACT_CA_CERT CONTRACT_CLIENT_CERT \
+       CONTRACT_CLIENT_KEY CONTRACT_HEADERS CONTRACT_LABEL_FILTER CONTRACT_FOCUS
 
 .PHONY: mock test vet govet tidy staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools
 
@@ -72,8 +74,8 @@ SKIP_LOG := $(GOBIN_DIR)/skipped-checks.log
 
 # CONTRACT_* from the caller's shell are cleared so that this always tests
 # the mock; missing tools are logged to SKIP_LOG (see internal/testenv).
-UNIT_ENV := env -u CONTRACT_BASE_URL -u CONTRACT_TOKEN_CMD -u CONTRACT_TOKEN_URL -u CONTRACT_TOKEN \
-	-u CONTRACT_SPEC -u CONTRACT_JUNIT CONTRACT_STRICT=1 PATH="$(TOOLS_BIN):$$PATH" \
+UNIT_ENV := env $(foreach v,BASE_URL TOKEN_CMD TOKEN_URL TOKEN SPEC JUNIT JSON WAIT_FOR SESSIONS_PER_USER \
+	CA_CERT CLIENT_CERT CLIENT_KEY HEADERS LABEL_FILTER FOCUS TIMEOUT,-u CONTRACT_$(v)) CONTRACT_STRICT=1 PATH="$(TOOLS_BIN):$$PATH" \
 	REVOKE_TEST_BINDIR=$(TEST_BIN) REVOKE_SKIP_LOG=$(SKIP_LOG)
 
 # Prints the checks skipped for a missing tool, if any.
@@ -96,12 +98,13 @@ unit-plain: npm-tools test-bins
 	$(UNIT_ENV) $(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -vxFf <($(GO) list $(RACE_PKGS)))
 
 test-bins:
-	$(GO) build -o $(TEST_BIN)/revoke-mock ./mockserver/cmd/revoke-mock
-	$(GO) test -c -o $(TEST_BIN)/contract.test ./contract
+	$(GO) build -o $(TEST_BIN)/ ./mockserver/cmd/revoke-mock ./contract/cmd/revoke-contract
 
-## contract: the contract suite; honours CONTRACT_* (make contract CONTRACT_BASE_URL=...)
+## contract: the contract suite, as the revoke-contract binary runs it, with its
+## exit status; honours CONTRACT_* (make contract CONTRACT_BASE_URL=... CONTRACT_TOKEN_CMD=...)
 contract:
-	$(GO) test -count=1 -timeout 30m -v ./contract
+	$(GO) build -o $(GOBIN_DIR)/revoke-contract ./contract/cmd/revoke-contract
+	exec $(GOBIN_DIR)/revoke-contract $(CONTRACT_FLAGS)
 
 ## fuzz: explore every fuzz target for FUZZTIME (make test runs only their seeds)
 fuzz:

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -11,7 +13,13 @@ import (
 // DefaultTimeout bounds each request when CONTRACT_TIMEOUT is unset.
 const DefaultTimeout = 10 * time.Second
 
-// Config is the suite's configuration, read from CONTRACT_* variables.
+// DefaultSessionsPerUser is how many sessions a run may create for each of
+// the two users when CONTRACT_SESSIONS_PER_USER is unset: what every rule
+// of the catalogue needs (RULES.md lists each rule's share).
+const DefaultSessionsPerUser = 40
+
+// Config is the suite's configuration: the CONTRACT_* variables, or the
+// flags of revoke-contract that stand for them.
 type Config struct {
 	// BaseURL is the backend under test; nil means the in-process mock.
 	BaseURL *url.URL
@@ -25,6 +33,178 @@ type Config struct {
 	Strict      bool
 	SpecPath    string // "": the embedded spec
 	JUnitPath   string // "": no extra JUnit file
+	JSONPath    string // "": no JSON report
+	// WaitFor is how long to wait for the backend to answer before the
+	// first rule (services start slowly in CI); 0: try once.
+	WaitFor time.Duration
+	// SessionsPerUser caps the sessions the run creates for each user; a
+	// rule that needs more than what is left is skipped with the reason.
+	SessionsPerUser int
+	// CACert, ClientCert and ClientKey are PEM files for backends behind
+	// private TLS or mutual TLS.
+	CACert, ClientCert, ClientKey string
+	// Headers go with every request (a gateway's API key, a tenant): they
+	// are secrets, redacted in every report like a token.
+	Headers [][2]string
+	// LabelFilter and Focus select rules (Ginkgo's label filter and focus).
+	LabelFilter, Focus string
+}
+
+// Setting is one configuration key as the user gave it: its value and how
+// to name it in a message ("--base-url" or "CONTRACT_BASE_URL").
+type Setting struct{ Value, Name string }
+
+// LoadConfig reads the CONTRACT_* variables through getenv; see
+// ParseConfig.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	return ParseConfig(func(key string) Setting {
+		return Setting{Value: getenv("CONTRACT_" + key), Name: "CONTRACT_" + key}
+	})
+}
+
+// ParseConfig builds a Config from get, which answers for each key
+// (BASE_URL, TOKEN_CMD, TOKEN_URL, TOKEN, TIMEOUT, STRICT, SPEC, JUNIT,
+// JSON, WAIT_FOR, SESSIONS_PER_USER, CA_CERT, CLIENT_CERT, CLIENT_KEY,
+// HEADERS (one "Name: value" per line), LABEL_FILTER, FOCUS). It reports
+// every problem at once, each naming the setting as the user gave it; the
+// returned Config is usable for its report paths even then. Messages never
+// contain a token or a header value.
+func ParseConfig(get func(key string) Setting) (Config, error) {
+	val := func(key string) (string, string) {
+		s := get(key)
+		return strings.TrimSpace(s.Value), s.Name
+	}
+	c := Config{Timeout: DefaultTimeout, SessionsPerUser: DefaultSessionsPerUser}
+	c.TokenCmd, _ = val("TOKEN_CMD")
+	c.StaticToken, _ = val("TOKEN")
+	c.SpecPath, _ = val("SPEC")
+	c.JUnitPath, _ = val("JUNIT")
+	c.JSONPath, _ = val("JSON")
+	c.LabelFilter, _ = val("LABEL_FILTER")
+	c.Focus, _ = val("FOCUS")
+	var errs []error
+	bad := func(name, raw, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s=%q: "+format, append([]any{name, raw}, args...)...))
+	}
+
+	if raw, name := val("BASE_URL"); raw != "" {
+		u, err := parseBaseURL(raw)
+		if err != nil {
+			bad(name, displayURL(raw), "%v", err)
+		}
+		c.BaseURL = u
+	}
+	if raw, name := val("TOKEN_URL"); raw != "" {
+		u, err := url.Parse(raw)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			bad(name, displayURL(raw), `want an http:// or https:// URL that answers POST {"user": ...} with {"token": ...}`)
+		case u.User != nil:
+			bad(name, displayURL(raw), "must not carry user:password")
+		case c.TokenCmd != "":
+			_, cmdName := val("TOKEN_CMD")
+			errs = append(errs, fmt.Errorf("%s and %s are both set: choose one way to mint tokens", cmdName, name))
+		default:
+			c.TokenURL = u
+		}
+	}
+	for _, d := range []struct {
+		key      string
+		to       *time.Duration
+		positive bool
+	}{{"TIMEOUT", &c.Timeout, true}, {"WAIT_FOR", &c.WaitFor, false}} {
+		raw, name := val(d.key)
+		if raw == "" {
+			continue
+		}
+		v, err := time.ParseDuration(raw)
+		switch {
+		case err != nil:
+			bad(name, raw, "not a Go duration (examples: 10s, 1500ms, 1m)")
+		case v < 0 || d.positive && v == 0:
+			bad(name, raw, "must be positive")
+		default:
+			*d.to = v
+		}
+	}
+	if raw, name := val("STRICT"); raw != "" {
+		switch strings.ToLower(raw) {
+		case "0", "false", "no":
+		case "1", "true", "yes":
+			c.Strict = true
+		default:
+			bad(name, raw, "use 1 (SHOULD rules fail the run) or 0")
+		}
+	}
+	if raw, name := val("SESSIONS_PER_USER"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > 1000 {
+			bad(name, raw, "want a number of sessions from 1 to 1000")
+		} else {
+			c.SessionsPerUser = n
+		}
+	}
+	if t := c.StaticToken; t != "" {
+		_, name := val("TOKEN")
+		if strings.ContainsAny(t, " \t\r\n") {
+			errs = append(errs, fmt.Errorf("%s contains whitespace: give the token alone, without the \"Bearer \" prefix (value not shown)", name))
+		} else if len(t) < MinTokenLength {
+			errs = append(errs, fmt.Errorf("%s is shorter than %d characters, too short to be redacted reliably from reports (value not shown)", name, MinTokenLength))
+		}
+	}
+	for _, key := range []string{"CA_CERT", "CLIENT_CERT", "CLIENT_KEY"} {
+		if raw, name := val(key); raw != "" {
+			if _, err := os.Stat(raw); err != nil {
+				bad(name, raw, "%v", errors.Unwrap(err))
+			}
+		}
+	}
+	c.CACert, _ = val("CA_CERT")
+	c.ClientCert, _ = val("CLIENT_CERT")
+	c.ClientKey, _ = val("CLIENT_KEY")
+	if (c.ClientCert == "") != (c.ClientKey == "") {
+		_, certName := val("CLIENT_CERT")
+		_, keyName := val("CLIENT_KEY")
+		errs = append(errs, fmt.Errorf("%s and %s go together: give both or neither", certName, keyName))
+	}
+	if raw, name := val("HEADERS"); raw != "" {
+		for _, line := range strings.Split(raw, "\n") {
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			h, err := parseHeader(line)
+			if err != nil {
+				// The value may be a secret: only the name is quoted.
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				continue
+			}
+			c.Headers = append(c.Headers, h)
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// reservedHeaders are the suite's own: each rule sets them as it needs.
+var reservedHeaders = []string{"Authorization", "Host", "Content-Length", "Transfer-Encoding", "Connection", "Content-Type", "Accept"}
+
+// parseHeader reads "Name: value" (RFC 9110 field syntax).
+func parseHeader(line string) ([2]string, error) {
+	name, value, ok := strings.Cut(line, ":")
+	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+	switch {
+	case !ok || name == "":
+		return [2]string{}, fmt.Errorf("want 'Name: value', got a line without a name and a colon (value not shown)")
+	case !isToken(name):
+		return [2]string{}, fmt.Errorf("header name %q is not an RFC 9110 token", name)
+	case strings.ContainsAny(value, "\r\n\x00"):
+		return [2]string{}, fmt.Errorf("header %s: the value holds a line break or NUL (value not shown)", name)
+	}
+	for _, r := range reservedHeaders {
+		if strings.EqualFold(name, r) {
+			return [2]string{}, fmt.Errorf("header %s is the suite's own: every rule sets it as the rule needs", name)
+		}
+	}
+	return [2]string{name, value}, nil
 }
 
 // String describes the configuration without any credential.
@@ -33,83 +213,35 @@ func (c Config) String() string {
 	if c.BaseURL != nil {
 		target = c.BaseURL.String()
 	}
-	tokens := "none (rules that need a valid token are skipped)"
-	switch {
-	case c.TokenCmd != "":
-		tokens = "CONTRACT_TOKEN_CMD"
-	case c.TokenURL != nil:
-		tokens = "CONTRACT_TOKEN_URL " + displayURL(c.TokenURL.String())
-	case c.StaticToken != "":
-		tokens = "CONTRACT_TOKEN (one static token: spent by SCHEMA-001 only)"
-	case c.BaseURL == nil:
-		tokens = "minted by the in-process mock's control API"
-	}
 	spec := "embedded spec/openapi.yaml"
 	if c.SpecPath != "" {
 		spec = c.SpecPath
 	}
-	return fmt.Sprintf("target: %s; tokens: %s; timeout: %s per request; strict: %t; spec: %s", target, tokens, c.Timeout, c.Strict, spec)
+	s := fmt.Sprintf("target: %s; tokens: %s; timeout: %s per request; strict: %t; spec: %s; sessions per user: %d",
+		target, c.TokenSource(), c.Timeout, c.Strict, spec, c.SessionsPerUser)
+	if len(c.Headers) > 0 {
+		names := make([]string, len(c.Headers))
+		for i, h := range c.Headers {
+			names[i] = h[0]
+		}
+		s += "; extra headers (values not shown): " + strings.Join(names, ", ")
+	}
+	return s
 }
 
-// LoadConfig reads the CONTRACT_* variables through getenv. It reports every
-// problem at once; the returned Config is usable for JUnitPath even then.
-// Messages never contain the value of CONTRACT_TOKEN.
-func LoadConfig(getenv func(string) string) (Config, error) {
-	c := Config{
-		TokenCmd:    strings.TrimSpace(getenv("CONTRACT_TOKEN_CMD")),
-		StaticToken: strings.TrimSpace(getenv("CONTRACT_TOKEN")),
-		Timeout:     DefaultTimeout,
-		SpecPath:    strings.TrimSpace(getenv("CONTRACT_SPEC")),
-		JUnitPath:   strings.TrimSpace(getenv("CONTRACT_JUNIT")),
+// TokenSource says where tokens come from, without a credential.
+func (c Config) TokenSource() string {
+	switch {
+	case c.TokenCmd != "":
+		return "CONTRACT_TOKEN_CMD"
+	case c.TokenURL != nil:
+		return "CONTRACT_TOKEN_URL " + displayURL(c.TokenURL.String())
+	case c.StaticToken != "":
+		return "CONTRACT_TOKEN (one static token: spent by SCHEMA-001 only)"
+	case c.BaseURL == nil:
+		return "minted by the in-process mock's control API"
 	}
-	var errs []error
-
-	if raw := strings.TrimSpace(getenv("CONTRACT_BASE_URL")); raw != "" {
-		u, err := parseBaseURL(raw)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("CONTRACT_BASE_URL=%q: %w", displayURL(raw), err))
-		}
-		c.BaseURL = u
-	}
-	if raw := strings.TrimSpace(getenv("CONTRACT_TOKEN_URL")); raw != "" {
-		u, err := url.Parse(raw)
-		switch {
-		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			errs = append(errs, fmt.Errorf("CONTRACT_TOKEN_URL=%q: want an http:// or https:// URL that answers POST {\"user\": ...} with {\"token\": ...}", displayURL(raw)))
-		case u.User != nil:
-			errs = append(errs, fmt.Errorf("CONTRACT_TOKEN_URL=%q: must not carry user:password", displayURL(raw)))
-		case c.TokenCmd != "":
-			errs = append(errs, errors.New("CONTRACT_TOKEN_CMD and CONTRACT_TOKEN_URL are both set: choose one way to mint tokens"))
-		default:
-			c.TokenURL = u
-		}
-	}
-	if raw := strings.TrimSpace(getenv("CONTRACT_TIMEOUT")); raw != "" {
-		d, err := time.ParseDuration(raw)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("CONTRACT_TIMEOUT=%q is not a Go duration (examples: 10s, 1500ms, 1m)", raw))
-		case d <= 0:
-			errs = append(errs, fmt.Errorf("CONTRACT_TIMEOUT=%q must be positive", raw))
-		default:
-			c.Timeout = d
-		}
-	}
-	switch raw := strings.TrimSpace(getenv("CONTRACT_STRICT")); strings.ToLower(raw) {
-	case "", "0", "false", "no":
-	case "1", "true", "yes":
-		c.Strict = true
-	default:
-		errs = append(errs, fmt.Errorf("CONTRACT_STRICT=%q: use 1 (SHOULD rules fail the run) or 0", raw))
-	}
-	if t := c.StaticToken; t != "" {
-		if strings.ContainsAny(t, " \t\r\n") {
-			errs = append(errs, errors.New("CONTRACT_TOKEN contains whitespace: give the token alone, without the \"Bearer \" prefix (value not shown)"))
-		} else if len(t) < MinTokenLength {
-			errs = append(errs, fmt.Errorf("CONTRACT_TOKEN is shorter than %d characters, too short to be redacted reliably from reports (value not shown)", MinTokenLength))
-		}
-	}
-	return c, errors.Join(errs...)
+	return "none (rules that need a valid token are skipped)"
 }
 
 func parseBaseURL(raw string) (*url.URL, error) {

@@ -35,7 +35,7 @@ func TestLoadConfig(t *testing.T) {
 				t.Error("CONTRACT_STRICT=0 is strict")
 			}
 		}},
-		{"bad timeout", map[string]string{"CONTRACT_TIMEOUT": "10"}, []string{`CONTRACT_TIMEOUT="10" is not a Go duration`}, nil},
+		{"bad timeout", map[string]string{"CONTRACT_TIMEOUT": "10"}, []string{`CONTRACT_TIMEOUT="10": not a Go duration`}, nil},
 		{"negative timeout", map[string]string{"CONTRACT_TIMEOUT": "-1s"}, []string{"must be positive"}, nil},
 		{"bad scheme", map[string]string{"CONTRACT_BASE_URL": "localhost:4010"}, []string{"CONTRACT_BASE_URL", "http://"}, nil},
 		{"no host", map[string]string{"CONTRACT_BASE_URL": "http://"}, []string{"has no host"}, nil},
@@ -58,6 +58,30 @@ func TestLoadConfig(t *testing.T) {
 		{"token URL and command", map[string]string{"CONTRACT_TOKEN_URL": "http://h/login", "CONTRACT_TOKEN_CMD": "mint"}, []string{"choose one way"}, nil},
 		{"token URL not http", map[string]string{"CONTRACT_TOKEN_URL": "login.example/x"}, []string{"CONTRACT_TOKEN_URL", "http://"}, nil},
 		{"token URL with a password, not shown", map[string]string{"CONTRACT_TOKEN_URL": "https://ci:hunter2@h/login"}, []string{"CONTRACT_TOKEN_URL", "user:password"}, nil},
+		{"CI settings", map[string]string{"CONTRACT_WAIT_FOR": "30s", "CONTRACT_SESSIONS_PER_USER": "12", "CONTRACT_JSON": "r.json",
+			"CONTRACT_HEADERS": "X-Api-Key: hunter2\n\nX-Tenant:  acme ", "CONTRACT_LABEL_FILTER": "auth && must", "CONTRACT_FOCUS": "AUTH-00[12]"}, nil, func(t *testing.T, c Config) {
+			if c.WaitFor != 30*time.Second || c.SessionsPerUser != 12 || c.JSONPath != "r.json" || c.LabelFilter != "auth && must" || c.Focus != "AUTH-00[12]" {
+				t.Errorf("unexpected config: %+v", c)
+			}
+			if len(c.Headers) != 2 || c.Headers[0] != [2]string{"X-Api-Key", "hunter2"} || c.Headers[1] != [2]string{"X-Tenant", "acme"} {
+				t.Errorf("headers %q", c.Headers)
+			}
+			if s := c.String(); strings.Contains(s, "hunter2") || !strings.Contains(s, "X-Api-Key, X-Tenant") {
+				t.Errorf("Config.String: %s", s)
+			}
+		}},
+		{"defaults of the CI settings", nil, nil, func(t *testing.T, c Config) {
+			if c.WaitFor != 0 || c.SessionsPerUser != DefaultSessionsPerUser || len(c.Headers) != 0 {
+				t.Errorf("unexpected defaults: %+v", c)
+			}
+		}},
+		{"a header the suite sets itself", map[string]string{"CONTRACT_HEADERS": "Authorization: Bearer hunter2"}, []string{"CONTRACT_HEADERS", "Authorization is the suite's own"}, nil},
+		{"a header without a colon, value not shown", map[string]string{"CONTRACT_HEADERS": "X-Api-Key hunter2"}, []string{"CONTRACT_HEADERS", "Name: value"}, nil},
+		{"a header name with a space", map[string]string{"CONTRACT_HEADERS": "X Api: hunter2"}, []string{"not an RFC 9110 token"}, nil},
+		{"sessions per user", map[string]string{"CONTRACT_SESSIONS_PER_USER": "0"}, []string{"CONTRACT_SESSIONS_PER_USER", "from 1 to 1000"}, nil},
+		{"negative wait", map[string]string{"CONTRACT_WAIT_FOR": "-1s"}, []string{"CONTRACT_WAIT_FOR", "must be positive"}, nil},
+		{"client cert without key", map[string]string{"CONTRACT_CLIENT_CERT": "config_test.go"}, []string{"CONTRACT_CLIENT_CERT and CONTRACT_CLIENT_KEY go together"}, nil},
+		{"missing CA file", map[string]string{"CONTRACT_CA_CERT": "/no/such/ca.pem"}, []string{"CONTRACT_CA_CERT", "no such file"}, nil},
 		{"every problem at once", map[string]string{"CONTRACT_TIMEOUT": "x", "CONTRACT_STRICT": "x", "CONTRACT_BASE_URL": "x"},
 			[]string{"CONTRACT_TIMEOUT", "CONTRACT_STRICT", "CONTRACT_BASE_URL"}, nil},
 	}
@@ -86,5 +110,25 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("error shows a secret of CONTRACT_BASE_URL: %v", err)
 			}
 		})
+	}
+}
+
+// TestParseConfigNamesFlags: a setting given as a flag is named as the flag
+// in every message.
+func TestParseConfigNamesFlags(t *testing.T) {
+	_, err := ParseConfig(func(key string) Setting {
+		flag := "--" + strings.ToLower(strings.ReplaceAll(key, "_", "-"))
+		switch key {
+		case "TIMEOUT":
+			return Setting{"soon", flag}
+		case "BASE_URL":
+			return Setting{"ftp://x", flag}
+		}
+		return Setting{Name: flag}
+	})
+	for _, want := range []string{`--timeout="soon"`, `--base-url="ftp://x"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
 	}
 }

@@ -21,15 +21,19 @@ const (
 	OutcomeNotSelected
 	// OutcomeNotRun: the run ended before the rule (a suite-level failure).
 	OutcomeNotRun
+	// OutcomeCouldNotCheck: the rule ran but could not reach a verdict:
+	// the token source gave no token, or the backend kept answering 429.
+	OutcomeCouldNotCheck
 )
 
 var outcomeNames = map[Outcome]string{
-	OutcomePass:        "passed",
-	OutcomeFinding:     "finding",
-	OutcomeFail:        "failed",
-	OutcomeSkipped:     "skipped",
-	OutcomeNotSelected: "not selected",
-	OutcomeNotRun:      "not run",
+	OutcomePass:          "passed",
+	OutcomeFinding:       "finding",
+	OutcomeFail:          "failed",
+	OutcomeSkipped:       "skipped",
+	OutcomeNotSelected:   "not-selected",
+	OutcomeNotRun:        "not-run",
+	OutcomeCouldNotCheck: "could-not-check",
 }
 
 func (o Outcome) String() string {

@@ -12,6 +12,22 @@ import (
 // shows up as a JUnit property of that testcase.
 const FindingEntry = "FINDING"
 
+// Exit statuses of a run: a stable interface (contract/REPORT.md).
+const (
+	// ExitConforms: every rule that was checked passed (SHOULD findings
+	// allowed unless strict; rules skipped for the configuration's sake
+	// are listed with their reasons).
+	ExitConforms = 0
+	// ExitFailed: a MUST rule failed, or a SHOULD rule in strict mode.
+	ExitFailed = 1
+	// ExitUsage: a usage or configuration error; nothing was checked.
+	ExitUsage = 2
+	// ExitCouldNotCheck: no verdict: the backend was unreachable before
+	// any rule ran, the token source never produced a token, or rules
+	// could not be checked (no token, rate limited) and none failed.
+	ExitCouldNotCheck = 3
+)
+
 // RuleResult is the outcome of one rule over all its specs.
 type RuleResult struct {
 	Rule     Rule
@@ -25,6 +41,9 @@ type Summary struct {
 	Results       []RuleResult
 	Strict        bool
 	SuiteProblems []string // failures outside rules (BeforeSuite, configuration)
+	// CouldNotCheck says why the run reached no verdict at all (the
+	// backend unreachable, no token ever); "" when it did.
+	CouldNotCheck string
 	// SessionsMinted is how many sessions the suite created on the backend
 	// (fresh tokens from CONTRACT_TOKEN_CMD or the in-process mock).
 	SessionsMinted int
@@ -38,10 +57,7 @@ func Summarize(report types.Report, strict bool) Summary {
 		reason                           string
 	}
 	byID := map[string]*acc{}
-	s := Summary{Strict: strict, ExitStatus: 0}
-	if !report.SuiteSucceeded {
-		s.ExitStatus = 1
-	}
+	s := Summary{Strict: strict}
 	for _, sr := range report.SpecReports {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			if sr.State.Is(types.SpecStateFailureStates) {
@@ -93,7 +109,35 @@ func Summarize(report types.Report, strict bool) Summary {
 		}
 		s.Results = append(s.Results, res)
 	}
+	s.settleExit()
 	return s
+}
+
+// settleExit derives the exit status from the results: a suite-level
+// problem (the configuration) first, then a failed rule, then rules that
+// could not be checked.
+func (s *Summary) settleExit() {
+	s.ExitStatus = ExitConforms
+	switch {
+	case s.CouldNotCheck != "":
+		s.ExitStatus = ExitCouldNotCheck
+	case len(s.SuiteProblems) > 0:
+		s.ExitStatus = ExitUsage
+	case s.countState(OutcomeFail) > 0:
+		s.ExitStatus = ExitFailed
+	case s.countState(OutcomeCouldNotCheck) > 0:
+		s.ExitStatus = ExitCouldNotCheck
+	}
+}
+
+func (s Summary) countState(o Outcome) int {
+	n := 0
+	for _, r := range s.Results {
+		if r.State == o {
+			n++
+		}
+	}
+	return n
 }
 
 // WriteJUnit writes report as JUnit XML to path. A failure fails the run,
@@ -103,7 +147,7 @@ func (s *Summary) WriteJUnit(report types.Report, path string) error {
 	if err := reporters.GenerateJUnitReportWithConfig(report, path, reporters.JunitReportConfig{}); err != nil {
 		err = fmt.Errorf("contract: writing CONTRACT_JUNIT=%s: %w", path, err)
 		s.SuiteProblems = append(s.SuiteProblems, err.Error())
-		s.ExitStatus = 1
+		s.ExitStatus = ExitUsage
 		return err
 	}
 	return nil
@@ -178,6 +222,17 @@ func (s Summary) String() string {
 	}
 	for _, p := range s.SuiteProblems {
 		fmt.Fprintf(&b, "suite problem: %s\n", p)
+	}
+	if n := s.countState(OutcomeCouldNotCheck); n > 0 {
+		fmt.Fprintf(&b, "rules that could not be checked: %d\n", n)
+		for _, r := range s.Results {
+			if r.State == OutcomeCouldNotCheck {
+				fmt.Fprintf(&b, "  COULD NOT CHECK %s (%s): %s\n", r.Rule.ID, r.Rule.Level, firstLine(r.Reason))
+			}
+		}
+	}
+	if s.CouldNotCheck != "" {
+		fmt.Fprintf(&b, "COULD NOT CHECK: %s\n", s.CouldNotCheck)
 	}
 	fmt.Fprintf(&b, "sessions minted: %d\n", s.SessionsMinted)
 	fmt.Fprintf(&b, "exit status: %d\n", s.ExitStatus)

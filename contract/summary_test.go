@@ -30,7 +30,7 @@ func TestSummarize(t *testing.T) {
 	s := Summarize(report, true)
 	want := map[string]string{
 		"AUTH-001": "passed", "AUTH-002": "failed", "AUTH-006": "skipped", "AUTH-011": "finding",
-		"HTTP-003": "failed", "REV-001": "not selected", "REV-002": "not run",
+		"HTTP-003": "failed", "REV-001": "not-selected", "REV-002": "not-run",
 	}
 	for _, r := range s.Results {
 		if w, ok := want[r.Rule.ID]; ok && r.State.String() != w {
@@ -62,7 +62,7 @@ func TestSummarizeSuiteProblem(t *testing.T) {
 		{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStateFailed, Failure: types.Failure{Message: "contract: configuration error"}},
 	}}
 	s := Summarize(report, false)
-	if s.ExitStatus != 1 || len(s.SuiteProblems) != 1 || !strings.Contains(s.String(), "suite problem: BeforeSuite: contract: configuration error") {
+	if s.ExitStatus != ExitUsage || len(s.SuiteProblems) != 1 || !strings.Contains(s.String(), "suite problem: BeforeSuite: contract: configuration error") {
 		t.Errorf("summary:\n%s", s)
 	}
 }
@@ -81,7 +81,7 @@ func TestSummaryJUnitWriteFailure(t *testing.T) {
 	if err := s.WriteJUnit(report, filepath.Join(file, "junit.xml")); err == nil {
 		t.Fatal("writing under a regular file succeeded")
 	}
-	if out := s.String(); s.ExitStatus != 1 || !strings.Contains(out, "suite problem: contract: writing CONTRACT_JUNIT=") || !strings.Contains(out, "exit status: 1") {
+	if out := s.String(); s.ExitStatus != ExitUsage || !strings.Contains(out, "suite problem: contract: writing CONTRACT_JUNIT=") || !strings.Contains(out, "exit status: 2") {
 		t.Errorf("summary:\n%s", out)
 	}
 	ok := filepath.Join(t.TempDir(), "junit.xml")

@@ -1,5 +1,6 @@
-// Package runner runs the compiled contract suite against a base URL, as a
-// backend team or CI would, and reads its JUnit report back. The project's
+// Package runner runs the revoke-contract binary against a base URL, as a
+// backend team or CI would, from an empty folder, and reads its JUnit and
+// JSON reports back (the JSON checked against its schema). The project's
 // own tests use it to prove the suite fails broken backends on the right
 // rule and passes good ones.
 package runner
@@ -7,6 +8,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -24,16 +26,16 @@ import (
 	"github.com/flashback/revoke-contract/mockserver/controlclient"
 )
 
-// Binaries are the programs a run starts: the suite's test binary and the
-// revoke-mock command.
+// Binaries are the programs a run starts: the revoke-contract and
+// revoke-mock commands.
 type Binaries struct {
-	Root  string // module root
-	Suite string // go test -c ./contract
-	Mock  string // go build ./mockserver/cmd/revoke-mock
+	Root     string // module root
+	Contract string // go build ./contract/cmd/revoke-contract
+	Mock     string // go build ./mockserver/cmd/revoke-mock
 }
 
 // BinDirVar names a folder where `make test` has already built the
-// binaries (contract.test, revoke-mock), so that every test package runs
+// binaries (revoke-contract, revoke-mock), so that every test package runs
 // the same ones, built once with one configuration.
 const BinDirVar = "REVOKE_TEST_BINDIR"
 
@@ -65,7 +67,7 @@ func Build() (Binaries, error) {
 func build(root, binDir string) (Binaries, string, error) {
 	if binDir != "" {
 		b := binariesIn(root, binDir)
-		for _, f := range []string{b.Suite, b.Mock} {
+		for _, f := range []string{b.Contract, b.Mock} {
 			if _, err := os.Stat(f); err != nil {
 				return Binaries{}, "", fmt.Errorf("%s=%s: %w (make test builds them there; unset it to build here)", BinDirVar, binDir, err)
 			}
@@ -77,25 +79,21 @@ func build(root, binDir string) (Binaries, string, error) {
 		return Binaries{}, "", err
 	}
 	b := binariesIn(root, dir)
-	for _, args := range [][]string{
-		{"test", "-c", "-o", b.Suite, "./contract"},
-		{"build", "-o", b.Mock, "./mockserver/cmd/revoke-mock"},
-	} {
-		cmd := exec.Command("go", args...)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			os.RemoveAll(dir)
-			return Binaries{}, "", fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
+	args := []string{"build", "-o", dir + string(filepath.Separator), "./contract/cmd/revoke-contract", "./mockserver/cmd/revoke-mock"}
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return Binaries{}, "", fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return b, dir, nil
 }
 
 func binariesIn(root, dir string) Binaries {
-	return Binaries{Root: root, Suite: filepath.Join(dir, "contract.test"), Mock: filepath.Join(dir, "revoke-mock")}
+	return Binaries{Root: root, Contract: filepath.Join(dir, "revoke-contract"), Mock: filepath.Join(dir, "revoke-mock")}
 }
 
-// Cleanup removes what Build compiled (some 50 MB in the temporary
+// Cleanup removes what Build compiled (some 40 MB in the temporary
 // folder), never the binaries of $REVOKE_TEST_BINDIR. Call it once after
 // the last Run, from TestMain: a test binary that builds and never cleans
 // up leaves a folder behind on every run.
@@ -108,13 +106,15 @@ func Cleanup() {
 // Options say how to run the suite.
 type Options struct {
 	BaseURL     string
-	TokenCmd    string        // CONTRACT_TOKEN_CMD
-	TokenURL    string        // CONTRACT_TOKEN_URL
-	Mint        bool          // mint at BaseURL's POST /__mock/sessions (CONTRACT_TOKEN_URL)
-	Token       string        // CONTRACT_TOKEN
-	Strict      bool          // CONTRACT_STRICT=1
-	Timeout     time.Duration // CONTRACT_TIMEOUT; 0: the suite's default
-	LabelFilter string        // -ginkgo.label-filter
+	TokenCmd    string        // --token-cmd
+	TokenURL    string        // --token-url
+	Mint        bool          // mint at BaseURL's POST /__mock/sessions (--token-url)
+	Token       string        // --token
+	Strict      bool          // --strict
+	Timeout     time.Duration // --timeout; 0: the suite's default
+	LabelFilter string        // --label-filter
+	Args        []string      // more flags
+	Env         []string      // more environment (CONTRACT_* of the caller are cleared)
 	Deadline    time.Duration // kill the run after this long; 0: 3 minutes
 }
 
@@ -122,8 +122,10 @@ type Options struct {
 type Result struct {
 	ExitCode int
 	Cases    []Case
-	Output   string // combined stdout and stderr
-	JUnit    string // the raw report
+	Report   *contract.JSONReport // nil when the run wrote none (a usage error)
+	Output   string               // combined stdout and stderr
+	JUnit    string               // the raw reports
+	JSON     string
 	Elapsed  time.Duration
 }
 
@@ -136,7 +138,7 @@ type Case struct {
 	Findings []string // values of the contract.FindingEntry properties
 }
 
-// Run runs the suite once.
+// Run runs revoke-contract once, in an empty folder of its own.
 func Run(ctx context.Context, o Options) (Result, error) {
 	b, err := Build()
 	if err != nil {
@@ -147,7 +149,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	defer os.RemoveAll(dir)
-	junit := filepath.Join(dir, "junit.xml")
+	junit, report := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "report.json")
 
 	deadline := o.Deadline
 	if deadline == 0 {
@@ -156,33 +158,27 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 
-	args := []string{"-test.run", "^TestContract$", "-test.count=1"}
-	if o.LabelFilter != "" {
-		args = append(args, "-ginkgo.label-filter="+o.LabelFilter)
-	}
-	cmd := exec.CommandContext(ctx, b.Suite, args...)
-	cmd.Dir = filepath.Join(b.Root, "contract")
-	env := []string{"CONTRACT_BASE_URL=" + o.BaseURL, "CONTRACT_JUNIT=" + junit}
+	args := []string{"--base-url", o.BaseURL, "--junit", junit, "--json", report}
 	tokenURL := o.TokenURL
 	if o.Mint {
 		tokenURL = strings.TrimRight(o.BaseURL, "/") + controlclient.SessionsPath
 	}
-	if tokenURL != "" {
-		env = append(env, "CONTRACT_TOKEN_URL="+tokenURL)
-	}
-	if o.TokenCmd != "" {
-		env = append(env, "CONTRACT_TOKEN_CMD="+o.TokenCmd)
-	}
-	if o.Token != "" {
-		env = append(env, "CONTRACT_TOKEN="+o.Token)
+	for _, a := range []struct{ flag, value string }{
+		{"--token-url", tokenURL}, {"--token-cmd", o.TokenCmd}, {"--token", o.Token}, {"--label-filter", o.LabelFilter},
+	} {
+		if a.value != "" {
+			args = append(args, a.flag, a.value)
+		}
 	}
 	if o.Strict {
-		env = append(env, "CONTRACT_STRICT=1")
+		args = append(args, "--strict")
 	}
 	if o.Timeout > 0 {
-		env = append(env, "CONTRACT_TIMEOUT="+o.Timeout.String())
+		args = append(args, "--timeout", o.Timeout.String())
 	}
-	cmd.Env = append(cleanEnv(), env...)
+	cmd := exec.CommandContext(ctx, b.Contract, append(args, o.Args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(cleanEnv(), o.Env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.WaitDelay = 5 * time.Second
@@ -196,13 +192,32 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if runErr != nil && !errors.As(runErr, &exitErr) {
 		return res, fmt.Errorf("runner: %w", runErr)
 	}
+	if res.ExitCode == contract.ExitUsage {
+		return res, nil // refused before any report
+	}
 	data, err := os.ReadFile(junit)
 	if err != nil {
 		return res, fmt.Errorf("runner: the suite wrote no JUnit report (%v):\n%s", err, res.Output)
 	}
 	res.JUnit = string(data)
-	res.Cases, err = ParseJUnit(data)
-	return res, err
+	if res.Cases, err = ParseJUnit(data); err != nil {
+		return res, err
+	}
+	if data, err = os.ReadFile(report); err != nil {
+		return res, fmt.Errorf("runner: the suite wrote no JSON report (%v):\n%s", err, res.Output)
+	}
+	res.JSON = string(data)
+	if err := contract.ValidateReport(data); err != nil {
+		return res, fmt.Errorf("runner: the JSON report breaks its schema: %v", err)
+	}
+	res.Report = new(contract.JSONReport)
+	if err := json.Unmarshal(data, res.Report); err != nil {
+		return res, fmt.Errorf("runner: the JSON report: %w", err)
+	}
+	if res.Report.ExitStatus != res.ExitCode {
+		return res, fmt.Errorf("runner: the JSON report says exit %d, the process exited %d", res.Report.ExitStatus, res.ExitCode)
+	}
+	return res, nil
 }
 
 // cleanEnv is the environment without CONTRACT_* from the caller's shell.

@@ -68,7 +68,7 @@ func TestBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	for _, f := range []string{b.Suite, b.Mock} {
+	for _, f := range []string{b.Contract, b.Mock} {
 		if fi, err := os.Stat(f); err != nil || filepath.Dir(f) != dir || fi.Mode()&0o111 == 0 {
 			t.Fatalf("build: %s: %v", f, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -295,6 +296,9 @@ func (b *Backend) success(w http.ResponseWriter, r *http.Request, token string) 
 	case b.on(ResetsConnection):
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
+				if tc, ok := conn.(*net.TCPConn); ok {
+					_ = tc.SetLinger(0) // a reset (RST), not an orderly close
+				}
 				_ = conn.Close()
 				return
 			}

@@ -55,13 +55,23 @@ func MintAt(ctx context.Context, client *http.Client, url, user string) (string,
 		if tokenErr == nil && out.Token != "" {
 			data = []byte("(a body with a token, not shown)")
 		}
-		return "", fmt.Errorf("minting a session of %s: POST answered %s, want 200 or 201: %s", user, resp.Status, shorten(bytes.TrimSpace(data)))
+		return "", &StatusError{Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After"),
+			msg: fmt.Sprintf("minting a session of %s: POST answered %s, want 200 or 201: %s", user, resp.Status, shorten(bytes.TrimSpace(data)))}
 	}
 	if tokenErr != nil || out.Token == "" {
 		return "", fmt.Errorf("minting a session of %s: POST answered %d without a JSON \"token\"", user, resp.StatusCode)
 	}
 	return out.Token, nil
 }
+
+// StatusError is an answer other than 200 or 201 to a mint.
+type StatusError struct {
+	Status     int
+	RetryAfter string // the answer's Retry-After, if any
+	msg        string
+}
+
+func (e *StatusError) Error() string { return e.msg }
 
 func shorten(b []byte) string {
 	if len(b) > 300 {

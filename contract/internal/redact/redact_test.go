@@ -27,3 +27,17 @@ func TestRedact(t *testing.T) {
 		})
 	}
 }
+
+func TestSecretsHaveTheirPlaceholders(t *testing.T) {
+	r := &Redactor{}
+	r.Add("tok_0123456789")
+	r.AddSecret("key-abcdefghij", HeaderPlaceholder("X-Api-Key"))
+	r.AddSecret("short", HeaderPlaceholder("X-Tenant"))
+	got := r.Redact("Bearer tok_0123456789 with key-abcdefghij and short")
+	if want := "Bearer $TOKEN with $HEADER_X_API_KEY and short"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if p := HeaderPlaceholder("x-weird.name_1"); p != "$HEADER_X_WEIRD_NAME_1" {
+		t.Errorf("placeholder %q", p)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -145,4 +147,93 @@ func assertChildGone(t *testing.T, pidFile string) {
 	}
 	_ = syscall.Kill(pid, syscall.SIGKILL)
 	t.Errorf("the command's background child %d survived the timeout", pid)
+}
+
+func TestTokensBudget(t *testing.T) {
+	n := 0
+	tk := New(func(context.Context, string) (string, error) { n++; return fmt.Sprintf("token-number-%d", n), nil }, "", &redact.Redactor{})
+	tk.SetBudget(2)
+	for i := range 2 {
+		if _, err := tk.Fresh(context.Background(), Primary); err != nil {
+			t.Fatalf("session %d: %v", i+1, err)
+		}
+	}
+	var u *Unavailable
+	if _, err := tk.Fresh(context.Background(), Primary); !errors.As(err, &u) || !strings.Contains(u.Reason, "session budget is spent") {
+		t.Errorf("a third session of primary: %v", err)
+	}
+	if tk.Remaining(Primary) != 0 || tk.Remaining(Secondary) != 2 {
+		t.Errorf("remaining %d, %d", tk.Remaining(Primary), tk.Remaining(Secondary))
+	}
+	if _, err := tk.Fresh(context.Background(), Secondary); err != nil {
+		t.Errorf("secondary has its own budget: %v", err)
+	}
+}
+
+// TestTokensPatience: failures are retried with backoff, rate limits are
+// waited out as long as the patience allows, and a source that never gave a
+// token says so.
+func TestTokensPatience(t *testing.T) {
+	quick := Patience{Retries: 2, Backoff: time.Millisecond, RateLimitWait: 100 * time.Millisecond}
+	script := func(results ...error) (MintFunc, *int) {
+		calls := 0
+		return func(context.Context, string) (string, error) {
+			calls++
+			if calls <= len(results) {
+				return "", results[calls-1]
+			}
+			return fmt.Sprintf("token-after-%d-calls", calls), nil
+		}, &calls
+	}
+	boom := errors.New("login service unavailable")
+	limited := &RateLimited{After: 10 * time.Millisecond, Err: errors.New("429")}
+	for _, tc := range []struct {
+		name    string
+		results []error
+		wantErr string
+		calls   int
+	}{
+		{"two failures, then a token", []error{boom, boom}, "", 3},
+		{"three failures", []error{boom, boom, boom}, "after 2 retries", 3},
+		{"rate limited twice", []error{limited, limited}, "", 3},
+		{"rate limited beyond patience", []error{&RateLimited{After: time.Hour, Err: errors.New("429")}}, "rate limited", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mint, calls := script(tc.results...)
+			tk := New(mint, "", &redact.Redactor{})
+			tk.SetPatience(quick)
+			_, err := tk.Fresh(context.Background(), Primary)
+			if (tc.wantErr == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.wantErr) || *calls != tc.calls {
+				t.Errorf("err %v (want %q), %d calls (want %d)", err, tc.wantErr, *calls, tc.calls)
+			}
+			if never := tk.NeverMinted(); never != (err != nil) {
+				t.Errorf("NeverMinted() = %v", never)
+			}
+		})
+	}
+}
+
+func TestCommandMinterRateLimited(t *testing.T) {
+	_, err := CommandMinter(`echo "Retry-After: 7" >&2; exit 75`, "", "http://h", time.Minute, &redact.Redactor{})(context.Background(), Primary)
+	var rl *RateLimited
+	if !errors.As(err, &rl) || rl.After != 7*time.Second {
+		t.Errorf("exit 75 with Retry-After 7: %v", err)
+	}
+	_, err = CommandMinter(`exit 75`, "", "http://h", time.Minute, &redact.Redactor{})(context.Background(), Primary)
+	if !errors.As(err, &rl) || rl.After != 5*time.Second {
+		t.Errorf("exit 75 without Retry-After: %v", err)
+	}
+}
+
+func TestURLMinterRateLimited(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	_, err := URLMinter(srv.URL+"/login", srv.Client())(context.Background(), Primary)
+	var rl *RateLimited
+	if !errors.As(err, &rl) || rl.After != 3*time.Second {
+		t.Errorf("429 with Retry-After 3: %v", err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -91,8 +93,11 @@ type Exchange struct {
 	// Err says why the exchange failed (no answer, body too large); "" if fine.
 	Err string
 	// Echoes lists where the answer repeated a credential of the request.
-	Echoes  []string
-	Elapsed time.Duration
+	Echoes []string
+	// RateLimited: the backend kept answering 429 beyond the client's
+	// patience; Err says so. Not an answer of the contract.
+	RateLimited bool
+	Elapsed     time.Duration
 }
 
 // Answered reports whether a complete answer came back.
@@ -134,6 +139,7 @@ type Client struct {
 	recorder *Recorder
 	proxy    func(*http.Request) (*url.URL, error)
 	tls      *tls.Config
+	settings Settings
 
 	mu        sync.Mutex
 	timeouts  int // consecutive requests without an answer in time
@@ -153,6 +159,33 @@ func NewClient(base *url.URL, timeout time.Duration, redactor *redact.Redactor, 
 	}
 }
 
+// Settings tune a Client for a real backend's surroundings.
+type Settings struct {
+	// Headers go with every request that does not set them itself (a
+	// gateway's API key): secrets, shown as $HEADER_<NAME> in the record.
+	Headers [][2]string
+	// RootCAs, when not nil, are the only authorities trusted for https;
+	// Certificates are presented to a server that asks (mutual TLS).
+	RootCAs      *x509.CertPool
+	Certificates []tls.Certificate
+	// RateLimitWait is how long, in all, the client waits on 429 answers
+	// (as their Retry-After says) before it records one as rate limiting:
+	// a 429 is not an answer of the contract. 0: never wait.
+	RateLimitWait time.Duration
+}
+
+// Configure applies s; call it before the first request.
+func (c *Client) Configure(s Settings) {
+	c.settings = s
+	if s.RootCAs != nil {
+		c.tls.RootCAs = s.RootCAs
+	}
+	c.tls.Certificates = s.Certificates
+	for _, h := range s.Headers {
+		c.redactor.AddSecret(h[1], redact.HeaderPlaceholder(h[0]))
+	}
+}
+
 // Close releases what the client holds: nothing outlives a request, so
 // this is only a hook for DeferCleanup.
 func (c *Client) Close() {}
@@ -163,6 +196,7 @@ func (c *Client) URL(path string) string { return strings.TrimRight(c.base.Strin
 // Do sends r on behalf of rule and records the exchange. It never returns
 // nil; a failed exchange has Err set.
 func (c *Client) Do(ctx context.Context, rule string, r Request) *Exchange {
+	r.Header = c.withSettingsHeaders(r.Header)
 	ex := c.prepare(rule, r)
 	defer c.recorder.add(ex)
 
@@ -175,10 +209,26 @@ func (c *Client) Do(ctx context.Context, rule string, r Request) *Exchange {
 		return ex
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
+	var waited time.Duration
 	start := time.Now()
-	status, statusText, header, body, err := c.roundTrip(ctx, r)
+	status, statusText, header, body, err := c.roundTripOnce(ctx, r)
+	for attempt := 1; status == http.StatusTooManyRequests && err == nil; attempt++ {
+		wait, ok := retryAfter(header.Get("Retry-After"))
+		if !ok || attempt > maxRateLimitRetries || waited+wait > c.settings.RateLimitWait || c.settings.RateLimitWait == 0 {
+			ex.RateLimited = true
+			break
+		}
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-time.After(wait):
+		}
+		if err != nil {
+			break
+		}
+		waited += wait
+		status, statusText, header, body, err = c.roundTripOnce(ctx, r)
+	}
 	ex.Elapsed = time.Since(start).Round(time.Millisecond)
 	ex.Status, ex.StatusText = status, statusText
 	if header != nil {
@@ -188,9 +238,13 @@ func (c *Client) Do(ctx context.Context, rule string, r Request) *Exchange {
 	ex.RespBody = []byte(c.redactor.Redact(string(body)))
 	ex.RespBodyLen = len(body)
 	timedOut := false
-	if err != nil {
+	switch {
+	case err != nil:
 		timedOut = errors.Is(err, context.DeadlineExceeded) || isTimeout(err)
 		ex.Err = c.redactor.Redact(describeError(err, status != 0, len(body), c.timeout, timedOut))
+	case ex.RateLimited:
+		ex.Err = fmt.Sprintf("rate limited: the backend answered 429 (Retry-After: %q) after the suite had waited %s on earlier 429s; lower the request rate, or raise the limit for the suite's users",
+			header.Get("Retry-After"), waited)
 	}
 	c.mu.Lock()
 	if timedOut {
@@ -201,6 +255,43 @@ func (c *Client) Do(ctx context.Context, rule string, r Request) *Exchange {
 	}
 	c.mu.Unlock()
 	return ex
+}
+
+// maxRateLimitRetries bounds the retries of one request on 429, whatever
+// Retry-After says (a backend answering "Retry-After: 0" for ever).
+const maxRateLimitRetries = 10
+
+// roundTripOnce is one attempt, bounded by the client's timeout.
+func (c *Client) roundTripOnce(ctx context.Context, r Request) (int, string, http.Header, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	return c.roundTrip(ctx, r)
+}
+
+// withSettingsHeaders adds the configured headers the request does not set.
+func (c *Client) withSettingsHeaders(h [][2]string) [][2]string {
+	out := h
+	for _, extra := range c.settings.Headers {
+		if !slices.ContainsFunc(h, func(kv [2]string) bool { return strings.EqualFold(kv[0], extra[0]) }) {
+			out = append(slices.Clip(out), extra)
+		}
+	}
+	return out
+}
+
+// retryAfter reads a Retry-After value: seconds, or an HTTP date. Absent,
+// one second.
+func retryAfter(v string) (time.Duration, bool) {
+	if v == "" {
+		return time.Second, true
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, time.Until(t)), true
+	}
+	return 0, false
 }
 
 func (c *Client) prepare(rule string, r Request) *Exchange {
@@ -216,7 +307,11 @@ func (c *Client) prepare(rule string, r Request) *Exchange {
 	}
 	ex.Endpoint = path == EndpointPath
 	for _, h := range r.Header {
-		ex.Header = append(ex.Header, [2]string{h[0], red(h[1])})
+		v := red(h[1])
+		if slices.Contains(c.settings.Headers, h) {
+			v = redact.HeaderPlaceholder(h[0]) // even when too short to redact by value
+		}
+		ex.Header = append(ex.Header, [2]string{h[0], v})
 		if strings.EqualFold(h[0], "Authorization") {
 			ex.Authorized = true
 		}
@@ -305,7 +400,7 @@ func describeError(err error, gotHeaders bool, bodyBytes int, timeout time.Durat
 	case timedOut:
 		return fmt.Sprintf("no answer within %s (CONTRACT_TIMEOUT): the backend hangs or is too slow", timeout)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused: nothing listens at CONTRACT_BASE_URL"
+		return "connection refused: nothing listens at the base URL"
 	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
 		if gotHeaders {
 			return fmt.Sprintf("connection reset by the backend in the middle of the body (%d bytes received)", bodyBytes)
@@ -329,4 +424,55 @@ func stillSending(err error) string {
 		return ""
 	}
 	return fmt.Sprintf(", while the request was still being sent (%d of %d bytes written)", se.sent, se.total)
+}
+
+// WaitReachable returns once the backend answers anything at all to a GET
+// of the base URL (not recorded: it is no rule's), trying every half second
+// for at most wait, once when wait is 0. The error says what was tried and
+// what went wrong, with a hint for the usual causes.
+func (c *Client) WaitReachable(ctx context.Context, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	probe := Request{Method: http.MethodGet, Header: c.withSettingsHeaders(nil)}
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, c.timeout)
+		ans, err := c.exchange(actx, c.base, probe)
+		cancel()
+		if err == nil || ans.status != 0 {
+			return nil
+		}
+		if !time.Now().Before(deadline) || ctx.Err() != nil {
+			tried := fmt.Sprintf("GET %s once", c.redactor.Redact(c.base.String()))
+			if wait > 0 {
+				tried = fmt.Sprintf("GET %s, %d times over %s (--wait-for)", c.redactor.Redact(c.base.String()), attempt, wait)
+			}
+			return fmt.Errorf("%s: no answer: %s", tried, c.redactor.Redact(unreachable(err, c.timeout)))
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(min(500*time.Millisecond, time.Until(deadline))):
+		}
+	}
+}
+
+// unreachable describes why a backend could not be reached at all.
+func unreachable(err error, timeout time.Duration) string {
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var certErr *tls.CertificateVerificationError
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &unknownCA) || errors.As(err, &certErr) && errors.As(certErr.Err, &unknownCA):
+		return "TLS: the server's certificate is signed by an authority this machine does not trust; give it with --ca-cert (CONTRACT_CA_CERT)"
+	case errors.As(err, &hostname):
+		return "TLS: " + hostname.Error()
+	case errors.As(err, &certErr):
+		return "TLS: " + certErr.Error()
+	case errors.As(err, &dnsErr):
+		return fmt.Sprintf("the host %s is not known (DNS)", dnsErr.Name)
+	}
+	var tlsAlert tls.AlertError
+	if errors.As(err, &tlsAlert) {
+		return "TLS: the server refused the handshake (" + tlsAlert.Error() + "); does it want a client certificate (--client-cert, --client-key)?"
+	}
+	return describeError(err, false, 0, timeout, errors.Is(err, context.DeadlineExceeded) || isTimeout(err))
 }

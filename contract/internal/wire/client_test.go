@@ -3,6 +3,7 @@ package wire
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
@@ -453,5 +454,100 @@ func TestEchoes(t *testing.T) {
 				t.Errorf("echoes = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestClientSettingsHeaders: configured headers go with every request that
+// does not set them, and show as placeholders in the record even when too
+// short to be redacted by value.
+func TestClientSettingsHeaders(t *testing.T) {
+	var seen []string
+	var mu sync.Mutex
+	c, red, rec := testClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("X-Api-Key")+"|"+r.Header.Get("X-Tenant"))
+		mu.Unlock()
+		w.Header().Set("X-Echo", r.Header.Get("X-Api-Key"))
+		w.WriteHeader(401)
+	}), 5*time.Second)
+	c.Configure(Settings{Headers: [][2]string{{"X-Api-Key", "key-0123456789"}, {"X-Tenant", "acme"}}})
+	c.Do(context.Background(), "T", post("x"))
+	own := post("x", [2]string{"X-Tenant", "other"})
+	c.Do(context.Background(), "T", own)
+	if strings.Join(seen, ",") != "key-0123456789|acme,key-0123456789|other" {
+		t.Errorf("the backend saw %q", seen)
+	}
+	all := fmt.Sprint(rec.All()[0].Header, rec.All()[0].RespHeader, rec.All()[0].Curl())
+	if strings.Contains(all, "key-0123456789") || strings.Contains(all, "acme") {
+		t.Errorf("a header value is in the record: %s", all)
+	}
+	if !strings.Contains(all, "$HEADER_X_API_KEY") || !strings.Contains(all, `-H "X-Tenant: $HEADER_X_TENANT"`) {
+		t.Errorf("the record lacks the placeholders: %s", all)
+	}
+	if red.Redact("key-0123456789") != "$HEADER_X_API_KEY" {
+		t.Error("the header value is not registered with the redactor")
+	}
+}
+
+// TestClientRateLimiting: a 429 is waited out as its Retry-After says,
+// within the client's patience; beyond it the exchange is recorded as rate
+// limiting, not as an answer.
+func TestClientRateLimiting(t *testing.T) {
+	var calls atomic.Int32
+	c, _, _ := testClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		if n <= 2 || r.URL.Query().Get("always") != "" {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(401)
+	}), 5*time.Second)
+	c.Configure(Settings{RateLimitWait: time.Second})
+	if ex := c.Do(context.Background(), "T", post("x")); ex.Status != 401 || ex.Err != "" || calls.Load() != 3 {
+		t.Errorf("after two 429s: status %d, err %q, %d calls", ex.Status, ex.Err, calls.Load())
+	}
+	c.Configure(Settings{})
+	r := post("x")
+	r.Path += "?always=1"
+	ex := c.Do(context.Background(), "T", r)
+	if !ex.RateLimited || ex.Answered() || !strings.Contains(ex.Err, "rate limited") {
+		t.Errorf("429 without patience: %+v", ex)
+	}
+	if d, ok := retryAfter("Wed, 21 Oct 2015 07:28:00 GMT"); !ok || d != 0 {
+		t.Errorf("a date in the past: %v %v", d, ok)
+	}
+	if _, ok := retryAfter("soon"); ok {
+		t.Error("an unreadable Retry-After must not be waited on")
+	}
+}
+
+// TestClientMutualTLS: a private CA and a client certificate reach a
+// backend that requires both.
+func TestClientMutualTLS(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(401)
+	}))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	srv.StartTLS()
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	cert := srv.TLS.Certificates[0] // the test server's own pair serves as a client certificate too
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+
+	c := NewClient(u, 5*time.Second, &redact.Redactor{}, &Recorder{})
+	if ex := c.Do(context.Background(), "T", post("x")); ex.Answered() {
+		t.Fatalf("an unknown CA was trusted: %d", ex.Status)
+	}
+	c = NewClient(u, 5*time.Second, &redact.Redactor{}, &Recorder{})
+	c.Configure(Settings{RootCAs: pool})
+	if ex := c.Do(context.Background(), "T", post("x")); ex.Answered() {
+		t.Fatalf("no client certificate, yet answered %d", ex.Status)
+	}
+	c = NewClient(u, 5*time.Second, &redact.Redactor{}, &Recorder{})
+	c.Configure(Settings{RootCAs: pool, Certificates: []tls.Certificate{cert}})
+	if ex := c.Do(context.Background(), "T", post("x")); ex.Status != 401 {
+		t.Fatalf("with the CA and a client certificate: %d %q", ex.Status, ex.Err)
 	}
 }

@@ -2,9 +2,9 @@ package wire
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
-	"github.com/flashback/revoke-contract/contract/internal/redact"
 	"github.com/flashback/revoke-contract/internal/shell"
 )
 
@@ -92,53 +92,34 @@ func needsPathAsIs(u string) bool {
 		strings.HasSuffix(rest, "/.") || strings.HasSuffix(rest, "/..")
 }
 
-// ShellQuote quotes s for a reproducer: $TOKEN and the $(...) expansions
-// made by abbreviate stay live inside double quotes; everything else is
-// literal (shell.Quote).
+// liveExpansion matches what a reproducer leaves for the shell to expand:
+// the placeholders of redacted secrets ($TOKEN, and $HEADER_X_API_KEY for
+// an extra header's value) and the $(head -c N /dev/zero | tr '\0' c)
+// that abbreviate writes. Any other $ is literal.
+var liveExpansion = regexp.MustCompile(`\$TOKEN\b|\$HEADER_[A-Z0-9_]+|\$\(head -c [0-9]+ /dev/zero \| tr '\\0' [a-z]\)`)
+
+// ShellQuote quotes s for a reproducer: the live expansions stay live
+// inside double quotes; everything else is literal (shell.Quote).
 func ShellQuote(s string) string {
-	live := strings.Contains(s, redact.Placeholder) || strings.Contains(s, "$(head -c ")
-	if !live {
+	spans := liveExpansion.FindAllStringIndex(s, -1)
+	if spans == nil {
 		return shell.Quote(s)
 	}
-	if canDoubleQuote(s) && !shell.HasControl(s) {
+	if rest := liveExpansion.ReplaceAllString(s, ""); !strings.ContainsAny(rest, "\"\\$`!") && !shell.HasControl(rest) {
 		return `"` + s + `"`
 	}
 	// Mixed content: literal parts single-quoted, expansions double-quoted.
 	var b strings.Builder
-	for s != "" {
-		i := strings.Index(s, redact.Placeholder)
-		j := strings.Index(s, "$(head -c ")
-		next, length := -1, 0
-		switch {
-		case i >= 0 && (j < 0 || i < j):
-			next, length = i, len(redact.Placeholder)
-		case j >= 0:
-			next = j
-			length = strings.Index(s[j:], ")") + 1
+	at := 0
+	for _, sp := range spans {
+		if sp[0] > at {
+			b.WriteString(shell.Quote(s[at:sp[0]]))
 		}
-		if next < 0 {
-			b.WriteString(shell.Quote(s))
-			break
-		}
-		if next > 0 {
-			b.WriteString(shell.Quote(s[:next]))
-		}
-		b.WriteString(`"` + s[next:next+length] + `"`)
-		s = s[next+length:]
+		b.WriteString(`"` + s[sp[0]:sp[1]] + `"`)
+		at = sp[1]
+	}
+	if at < len(s) {
+		b.WriteString(shell.Quote(s[at:]))
 	}
 	return b.String()
-}
-
-// canDoubleQuote: inside "...", only our own expansions may be special.
-func canDoubleQuote(s string) bool {
-	rest := strings.ReplaceAll(s, redact.Placeholder, "")
-	for {
-		j := strings.Index(rest, "$(head -c ")
-		if j < 0 {
-			break
-		}
-		k := strings.Index(rest[j:], ")")
-		rest = rest[:j] + rest[j+k+1:]
-	}
-	return !strings.ContainsAny(rest, "\"\\$`!")
 }

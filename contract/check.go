@@ -20,6 +20,7 @@ import (
 type check struct {
 	rule       Rule
 	ctx        SpecContext
+	rec        *ruleRecord
 	violations []Violation
 }
 
@@ -32,13 +33,30 @@ func rule(id, text string, body func(c *check)) {
 	}
 	It(fmt.Sprintf("[%s] %s", id, text), Label(r.Labels()...), Offset(1), func(ctx SpecContext) {
 		AddReportEntry("rule", r.ID+" "+string(r.Level), ReportEntryVisibilityNever)
-		c := &check{rule: r, ctx: ctx}
+		c := &check{rule: r, ctx: ctx, rec: registered.record(r.ID)}
+		c.checkBudget()
 		body(c)
 		c.settle()
 	})
 }
 
+// checkBudget skips the rule, before it sends anything, when the session
+// budget (--sessions-per-user) has too few sessions left for it.
+func (c *check) checkBudget() {
+	if !env.tokens.CanMint() {
+		return
+	}
+	for _, user := range users {
+		need, left := c.rule.Sessions.Of(user), env.tokens.Remaining(user)
+		if need > 0 && left >= 0 && left < need {
+			Skip(fmt.Sprintf("needs %d fresh sessions of %s; the session budget (--sessions-per-user, CONTRACT_SESSIONS_PER_USER: %d per user) has %d left",
+				need, user, env.cfg.SessionsPerUser, left))
+		}
+	}
+}
+
 func (c *check) settle() {
+	c.rec.violations = c.violations
 	switch out := Decide(c.rule.Level, env.cfg.Strict, len(c.violations)); out {
 	case OutcomeFinding:
 		text := Render(c.rule, out, c.violations)
@@ -49,15 +67,39 @@ func (c *check) settle() {
 	}
 }
 
-// send makes one request and logs it (redacted) to GinkgoWriter.
+// send makes one request and logs it (redacted) to GinkgoWriter. A
+// backend that keeps rate limiting the suite ends the rule: it could not be
+// checked, which is no contract failure.
 func (c *check) send(r Request) *Exchange {
 	ex := env.client.Do(c.ctx, c.rule.ID, r)
+	c.log(ex)
+	c.stopIfRateLimited(ex)
+	return ex
+}
+
+func (c *check) log(ex *Exchange) {
 	answer := fmt.Sprintf("%d %s", ex.Status, ex.StatusText)
 	if ex.Err != "" {
 		answer = "error: " + ex.Err
 	}
 	fmt.Fprintf(GinkgoWriter, "  #%d %s %s [%s] -> %s (%s)\n", ex.Seq, ex.Method, ex.URL, ex.Name, answer, ex.Elapsed)
-	return ex
+}
+
+func (c *check) stopIfRateLimited(exs ...*Exchange) {
+	for _, ex := range exs {
+		if ex.RateLimited {
+			c.couldNotCheck(fmt.Sprintf("request #%d (%s): %s", ex.Seq, ex.Name, ex.Err))
+		}
+	}
+}
+
+// couldNotCheck ends the rule without a verdict: a failed spec whatever the
+// level (a broken set-up must not look like a clean run), reported as
+// could not check.
+func (c *check) couldNotCheck(why string) {
+	c.rec.violations = c.violations
+	c.rec.couldNot = why
+	Fail(fmt.Sprintf("[%s] %s cannot be checked: %s", c.rule.ID, c.rule.Level, why))
 }
 
 // fresh returns the token of a new session of user; the rule is skipped
@@ -65,6 +107,23 @@ func (c *check) send(r Request) *Exchange {
 func (c *check) fresh(user string) string {
 	tok, err := env.tokens.Fresh(c.ctx, user)
 	c.tokenError(err)
+	c.rec.minted[user]++
+	return tok
+}
+
+// users are the two users tokens are minted for: rules whose every valid
+// call spends a session take them in turns, so that neither needs many.
+var users = [2]string{Primary, Secondary}
+
+// spendStatic returns a token for one successful call: a fresh one when
+// possible, else the static CONTRACT_TOKEN, once per run.
+func (c *check) spendStatic() string {
+	canMint := env.tokens.CanMint()
+	tok, err := env.tokens.SpendStatic(c.ctx)
+	c.tokenError(err)
+	if canMint {
+		c.rec.minted[Primary]++
+	}
 	return tok
 }
 
@@ -85,9 +144,8 @@ func (c *check) tokenError(err error) {
 	if errors.As(err, &u) {
 		Skip(u.Reason)
 	}
-	// Not a finding about the backend: the rule could not be checked at all,
-	// so it fails whatever its level.
-	Fail(fmt.Sprintf("[%s] %s cannot be checked: no token: %v", c.rule.ID, c.rule.Level, err))
+	// Not a finding about the backend.
+	c.couldNotCheck(fmt.Sprintf("no token: %v", err))
 }
 
 func (c *check) violate(ex *Exchange, format string, args ...any) {
@@ -135,7 +193,8 @@ func statusList(codes []int) string {
 	return strings.Join(s, " or ")
 }
 
-// endpointAnswers are the recorded answers to POST /sessions/revoke-all.
+// endpointAnswers are the recorded answers to POST /sessions/revoke-all
+// (a rate limiting 429 is not one).
 func endpointAnswers() []*Exchange {
 	var out []*Exchange
 	for _, ex := range env.recorder.All() {

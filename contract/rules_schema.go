@@ -21,8 +21,7 @@ func (c *check) expectSchema(ex *Exchange) {
 func schemaRules() {
 	Context("with a valid token", func() {
 		rule("SCHEMA-001", "answers 200 with a body that matches the spec", func(c *check) {
-			tok, err := env.tokens.SpendStatic(c.ctx)
-			c.tokenError(err)
+			tok := c.spendStatic()
 			ex := c.send(withBearer("valid token", tok))
 			if c.expectStatus(ex, "a valid token is accepted", 200) {
 				c.expectSchema(ex)

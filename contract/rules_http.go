@@ -60,14 +60,14 @@ func httpRules() {
 				data                     []byte
 			}
 			big := []byte(strings.Repeat("a", 512<<10))
-			for _, b := range []body{
+			for i, b := range []body{
 				{"JSON object body", "application/json", "", []byte(`{"userId":"secondary","all":false}`)},
 				{"invalid JSON body", "application/json", "", []byte(`{"all": tru`)},
 				{"512 KiB body", "application/octet-stream", fmt.Sprintf(`head -c %d /dev/zero | tr '\0' a`, len(big)), big},
 				{"form data body", "application/x-www-form-urlencoded", "", []byte("user=secondary&all=true")},
 				{"text/plain body", "text/plain", "", []byte("please revoke all sessions")},
 			} {
-				r := withBearer(b.name, c.fresh(Primary))
+				r := withBearer(b.name, c.fresh(users[i%2])) // each call spends its session
 				r.Header = append(r.Header, [2]string{"Content-Type", b.contentType})
 				r.Body, r.BodyShell = b.data, b.shell
 				c.expectNotClass(c.send(r), "the operation takes no body; an unexpected one is ignored or refused, never a server fault (RFC 9110 §15.6)", 5)
@@ -78,8 +78,9 @@ func httpRules() {
 	Context("with odd headers", func() {
 		rule("HTTP-005", "never answers 5xx", func(c *check) {
 			why := "odd but legal headers are a client matter: never a server fault (RFC 9110 §15.6)"
-			for _, accept := range []string{"text/html", "application/xml"} {
-				r := withHeader(withBearer("Accept: "+accept, c.fresh(Primary)), "Accept", accept)
+			// Each valid call spends its session: the users take turns.
+			for i, accept := range []string{"text/html", "application/xml"} {
+				r := withHeader(withBearer("Accept: "+accept, c.fresh(users[i%2])), "Accept", accept)
 				c.expectNotClass(c.send(r), why, 5)
 			}
 
@@ -88,7 +89,7 @@ func httpRules() {
 			r.Body = []byte("{}")
 			c.expectNotClass(c.send(r), why, 5)
 
-			r = withBearer("8 KiB custom header", c.fresh(Primary))
+			r = withBearer("8 KiB custom header", c.fresh(Secondary))
 			r.Header = append(r.Header, [2]string{"X-Contract-Padding", strings.Repeat("x", 8192)})
 			c.expectNotClass(c.send(r), why, 5)
 
@@ -98,7 +99,7 @@ func httpRules() {
 			r.Credentials, r.Malformed = []string{tok, other}, true
 			c.expectNotClass(c.send(r), why+"; RFC 9110 §5.3: a repeated singleton field may be refused with 400", 5)
 
-			r = withBearer("chunked request body", c.fresh(Primary))
+			r = withBearer("chunked request body", c.fresh(Secondary))
 			r.Header = append(r.Header, [2]string{"Content-Type", "application/json"})
 			r.Body, r.Chunked = []byte(`{"all":true}`), true
 			c.expectNotClass(c.send(r), why, 5)

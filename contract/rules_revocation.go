@@ -66,6 +66,7 @@ func revocationRules() {
 			}
 			start.Done()
 			done.Wait()
+			c.stopIfRateLimited(answers...)
 			ok := 0
 			for _, ex := range answers {
 				fmt.Fprintf(GinkgoWriter, "  #%d %s %s [%s] -> %d %s%s\n", ex.Seq, ex.Method, ex.URL, ex.Name, ex.Status, ex.StatusText, ex.Err)

@@ -29,7 +29,10 @@ func authRules() {
 		rule("AUTH-003", "rejects the Token and Digest schemes and a bare token with 401 (or 400)", func(c *check) {
 			// With fresh tokens when they can be minted: a backend that ignores
 			// the scheme is caught only with a token it would accept.
-			for _, r := range otherSchemeRequests(c.freshOrRandom) {
+			// One session for every probe: none may be accepted, and the
+			// first that is (and revokes it) is caught.
+			tok := c.freshOrRandom()
+			for _, r := range otherSchemeRequests(func() string { return tok }) {
 				c.expectStatus(c.send(r), reject400or401+"; only the Bearer scheme is documented", 401, 400)
 			}
 		})
@@ -98,7 +101,8 @@ func authRules() {
 
 	Context("with a token outside the Authorization header", func() {
 		rule("AUTH-008", "ignores it and answers 401", func(c *check) {
-			for _, r := range elsewhereRequests(func() string { return c.fresh(Primary) }) {
+			tok := c.fresh(Primary)
+			for _, r := range elsewhereRequests(func() string { return tok }) {
 				c.expectStatus(c.send(r), "the spec's BearerAuth is the Authorization header; without it the request carries no credentials (RFC 6750 §3)", 401)
 			}
 		})
@@ -106,7 +110,8 @@ func authRules() {
 
 	Context("with malformed credentials", func() {
 		rule("AUTH-009", "answers 400 or 401, never 2xx or 5xx", func(c *check) {
-			for _, r := range malformedRequests(c.freshOrRandom) {
+			tok := c.freshOrRandom()
+			for _, r := range malformedRequests(func() string { return tok }) {
 				c.expectStatus(c.send(r), reject400or401, 400, 401)
 			}
 		})
@@ -114,8 +119,8 @@ func authRules() {
 
 	Context("with the scheme in another case", func() {
 		rule("AUTH-011", `accepts "bearer" and "BEARER" (200)`, func(c *check) {
-			for _, scheme := range []string{"bearer", "BEARER"} {
-				tok := c.fresh(Primary)
+			for i, scheme := range []string{"bearer", "BEARER"} {
+				tok := c.fresh(users[i%2])
 				r := post(fmt.Sprintf("scheme written %q", scheme), auth(scheme+" "+tok))
 				r.Credentials, r.BearerToken = []string{tok}, true
 				c.expectStatus(c.send(r), "RFC 9110 §11.1: the auth-scheme is case-insensitive", 200)
@@ -148,6 +153,10 @@ func rejectedRequests(valid, revoked string) []Request {
 // session of its own, to name the one that revokes (n fresh sessions more,
 // on failure only).
 func (c *check) findRevokingRequest(n int, revoked string) {
+	if left := env.tokens.Remaining(Primary); left >= 0 && left < 2 {
+		c.violate(nil, "no session budget (--sessions-per-user) left to replay the rejected requests one by one: the request that revoked the session is not named")
+		return
+	}
 	control := c.fresh(Primary)
 	if ex := c.send(withBearer("control: a fresh token, with no rejected request before it", control)); !ex.Answered() || ex.Status != 200 {
 		c.violate(ex, "a fresh token is not accepted even without rejected requests before it: the token source or the backend rejects valid sessions, so the culprit cannot be isolated")
@@ -155,6 +164,10 @@ func (c *check) findRevokingRequest(n int, revoked string) {
 	}
 	found := false
 	for i := 0; i < n; i++ {
+		if left := env.tokens.Remaining(Primary); left >= 0 && left < 1 {
+			c.violate(nil, "the session budget (--sessions-per-user) ran out after %d of %d replays: the request that revoked the session is not named", i, n)
+			return
+		}
 		valid := c.fresh(Primary)
 		suspect := c.send(rejectedRequests(valid, revoked)[i])
 		after := c.send(withBearer("the valid token, right after "+suspect.Name, valid))
