@@ -29,6 +29,9 @@ type Rule struct {
 	Source string
 	// Sessions are the fresh sessions the rule creates when it passes.
 	Sessions Needs
+	// OnlyWhen, when set, is the kind of backend the rule applies to; with
+	// any other it is skipped, saying so (AUTH-014: tokens that are JWTs).
+	OnlyWhen string
 }
 
 // Needs counts sessions per user (CONTRACT_USER primary and secondary).
@@ -75,6 +78,8 @@ var Catalogue = []Rule{
 	{ID: "AUTH-010", Level: Should, Group: "auth", Stateful: false, Requirement: "every 401 carries a WWW-Authenticate Bearer challenge, with error=\"invalid_token\" when a token was sent", Source: srcRFC6750 + " §3, §3.1; " + srcRFC9110 + " §15.5.2, §11.6.1; " + srcSpec + " (401 header)"},
 	{ID: "AUTH-011", Level: Should, Group: "auth", Stateful: false, Requirement: "the auth scheme is case-insensitive: \"bearer\" and \"BEARER\" work like \"Bearer\" (200)", Source: srcRFC9110 + " §11.1; " + srcRFC6750 + " §2.1", Sessions: Needs{Primary: 1, Secondary: 1}},
 	{ID: "AUTH-012", Level: Should, Group: "auth", Stateful: false, Requirement: "no response repeats the credential that was sent (headers or body)", Source: srcRFC6750 + " §5.3 (don't leak tokens); " + srcOWASPAPI},
+	{ID: "AUTH-013", Level: Must, Group: "auth", Stateful: true, Requirement: "only the exact token that was issued is accepted: a character appended, the last character dropped, its first half, its letters in the other case, one character changed near its end, or \"=\" padding added are each answered 401 (or 400), and the token itself still works", Source: srcRFC6750 + " §2.1 (b64token, compared as issued); " + srcOWASPAPI + " (weak token validation)", Sessions: Needs{Primary: 1}},
+	{ID: "AUTH-014", Level: Must, Group: "auth", Stateful: true, Requirement: "a JWT whose signature is stripped, replaced by \"alg\":\"none\", re-signed with an empty HS256 key, or whose payload was altered under the original signature is answered 401 (or 400), and the token itself still works", Source: "RFC 8725 §2.1, §3.1 (JWT best practices: verify the signature, never accept \"none\"); RFC 7515 §5.2; " + srcOWASPAPI, Sessions: Needs{Primary: 1}, OnlyWhen: "the backend's tokens are JWTs (three base64url parts, a JSON header with \"alg\")"},
 	{ID: "SCHEMA-001", Level: Must, Group: "schema", Stateful: false, Requirement: "a 200 answer validates against the spec: documented status, application/json, body parses and matches the 200 schema", Source: srcSpec + " (200); " + srcSeed, Sessions: Needs{Primary: 1}},
 	{ID: "SCHEMA-002", Level: Must, Group: "schema", Stateful: false, Requirement: "401 answers validate against the spec's 401 response (WWW-Authenticate header, application/json, ErrorResponse body)", Source: srcSpec + " (401)"},
 	{ID: "SCHEMA-003", Level: Must, Group: "schema", Stateful: false, Requirement: "every 500 answer of the run matches the spec's 500 response (application/json, ErrorResponse body)", Source: srcSpec + " (500); " + srcSeed, Sessions: Needs{Primary: 1}},
@@ -95,7 +100,13 @@ var Catalogue = []Rule{
 	{ID: "REV-004", Level: Must, Group: "revocation", Stateful: true, Requirement: "a session created after the revoke-all for the same user works (200)", Source: srcSeed + " (logout, not a ban)", Sessions: Needs{Primary: 2}},
 	{ID: "REV-005", Level: Must, Group: "revocation", Stateful: true, Requirement: "concurrent revoke-alls of one user's sessions all end in 200 or 401 (at least one 200, no 5xx) and all those sessions end up rejected", Source: srcSeed + "; " + srcRFC9110 + " §15.6; " + srcOWASPAPI, Sessions: Needs{Primary: 6}},
 	{ID: "REV-006", Level: Must, Group: "revocation", Stateful: true, Requirement: "revocation is permanent: a revoked token stays rejected after a new login of the same user", Source: srcSeed + "; " + srcOWASPAPI, Sessions: Needs{Primary: 2}},
+	{ID: "REV-007", Level: Must, Group: "revocation", Stateful: true, Requirement: "a user with many sessions (30, more than a page or batch of 10, 20 or 25) loses every one of them, the caller's included: each answers 401 afterwards", Source: srcSeed + " (\"Revoke all active sessions ... across all devices\"); " + srcOWASPAPI, Sessions: Needs{Secondary: ManySessions}},
 }
+
+// ManySessions is the number of sessions of one user (secondary, whose
+// budget the other rules hardly use) that REV-007 revokes at once: more
+// than the page or batch sizes (10, 20, 25) a backend may revoke them in.
+const ManySessions = 30
 
 // ConcurrentRevokes is the number of sessions of one user that REV-005
 // revokes with concurrent calls.

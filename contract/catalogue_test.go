@@ -2,6 +2,7 @@ package contract
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -30,8 +31,8 @@ func TestCatalogue(t *testing.T) {
 			t.Errorf("%s: requirement and source are required", r.ID)
 		}
 	}
-	if len(Catalogue) != 32 {
-		t.Errorf("catalogue has %d rules, rules.md has 32", len(Catalogue))
+	if len(Catalogue) != 35 {
+		t.Errorf("catalogue has %d rules, RULES.md has 35", len(Catalogue))
 	}
 }
 
@@ -70,5 +71,50 @@ func TestRulesDoc(t *testing.T) {
 	}
 	for id := range rows {
 		t.Errorf("RULES.md has a row for %s, which is not in the catalogue", id)
+	}
+}
+
+// TestSessionsTable keeps RULES.md's table of sessions per rule equal to
+// the catalogue's Sessions, its total row included.
+func TestSessionsTable(t *testing.T) {
+	_, self, _, _ := runtime.Caller(0)
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(self), "RULES.md"))
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("RULES.md is not next to the source of this test binary (%v)", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	rowRE := regexp.MustCompile(`(?m)^\| (\*\*whole run\*\*|[A-Z]+-\d{3}) \| (?:\*\*)?(\d+)(?:\*\*)? \| (?:\*\*)?(\d+)(?:\*\*)? \|$`)
+	doc := map[string]Needs{}
+	for _, m := range rowRE.FindAllStringSubmatch(string(data), -1) {
+		var n Needs
+		fmt.Sscan(m[2], &n.Primary)
+		fmt.Sscan(m[3], &n.Secondary)
+		doc[m[1]] = n
+	}
+	if len(doc) == 0 {
+		t.Fatal("RULES.md has no table of sessions per rule")
+	}
+	var total Needs
+	for _, r := range Catalogue {
+		total.Primary += r.Sessions.Primary
+		total.Secondary += r.Sessions.Secondary
+		got, ok := doc[r.ID]
+		if r.Sessions == (Needs{}) {
+			if ok {
+				t.Errorf("RULES.md lists sessions for %s, which creates none", r.ID)
+			}
+			continue
+		}
+		if got != r.Sessions {
+			t.Errorf("RULES.md: %s creates %+v sessions, the catalogue says %+v", r.ID, got, r.Sessions)
+		}
+	}
+	if got := doc["**whole run**"]; got != total {
+		t.Errorf("RULES.md: whole run %+v, the catalogue adds up to %+v", got, total)
+	}
+	if total.Primary > DefaultSessionsPerUser || total.Secondary > DefaultSessionsPerUser {
+		t.Errorf("the rules need %+v sessions, more than the default budget of %d per user", total, DefaultSessionsPerUser)
 	}
 }

@@ -47,6 +47,7 @@ type JSONReport struct {
 
 // JSONSummary counts the rules by level and outcome.
 type JSONSummary struct {
+	Score          string    `json:"score"` // "MUST 27/27, SHOULD 6/7"
 	Must           JSONLevel `json:"must"`
 	Should         JSONLevel `json:"should"`
 	Findings       int       `json:"findings"`
@@ -54,7 +55,8 @@ type JSONSummary struct {
 }
 
 // JSONLevel is the rules of one level: how many in all, how many of each
-// outcome, and the conformance score ("24/25": passed of all).
+// outcome, and the conformance score ("24/25": passed of those checked,
+// that is of all but the skipped and the not-selected).
 type JSONLevel struct {
 	Total    int            `json:"total"`
 	Outcomes map[string]int `json:"outcomes"`
@@ -131,6 +133,7 @@ func buildJSONReport(cfg Config, sum Summary, records map[string]*ruleRecord, st
 		Summary: JSONSummary{Must: levelCounts(sum, Must), Should: levelCounts(sum, Should), Findings: sum.Findings(), SessionsMinted: sum.SessionsMinted},
 		Rules:   []JSONRule{},
 	}
+	r.Summary.Score = "MUST " + r.Summary.Must.Score + ", SHOULD " + r.Summary.Should.Score
 	for _, res := range sum.Results {
 		jr := JSONRule{ID: res.Rule.ID, Level: string(res.Rule.Level), Labels: res.Rule.Labels(), Requirement: res.Rule.Requirement,
 			Source: res.Rule.Source, Outcome: res.State.String(), Reason: res.Reason, Findings: res.Findings,
@@ -171,7 +174,8 @@ func levelCounts(sum Summary, level Level) JSONLevel {
 			l.Outcomes[r.State.String()]++
 		}
 	}
-	l.Score = fmt.Sprintf("%d/%d", l.Outcomes[OutcomePass.String()], l.Total)
+	checked := l.Total - l.Outcomes[OutcomeSkipped.String()] - l.Outcomes[OutcomeNotSelected.String()]
+	l.Score = fmt.Sprintf("%d/%d", l.Outcomes[OutcomePass.String()], checked)
 	return l
 }
 

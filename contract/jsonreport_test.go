@@ -10,7 +10,7 @@ import (
 func TestValidateReportCanFail(t *testing.T) {
 	good := `{"schemaVersion":1,"tool":"revoke-contract","target":"http://h","spec":"s","strict":false,"timeout":"10s",
 	"tokenSource":"x","startedAt":"2026-11-26T07:00:00Z","durationSeconds":0.1,"exitStatus":0,"verdict":"conforms","suiteProblems":[],
-	"summary":{"must":{"total":1,"outcomes":{"passed":1,"failed":0,"finding":0,"skipped":0,"could-not-check":0,"not-selected":0,"not-run":0},"score":"1/1"},
+	"summary":{"score":"MUST 1/1, SHOULD 0/0","must":{"total":1,"outcomes":{"passed":1,"failed":0,"finding":0,"skipped":0,"could-not-check":0,"not-selected":0,"not-run":0},"score":"1/1"},
 	"should":{"total":0,"outcomes":{"passed":0,"failed":0,"finding":0,"skipped":0,"could-not-check":0,"not-selected":0,"not-run":0},"score":"0/0"},"findings":0,"sessionsMinted":0},
 	"rules":[{"id":"AUTH-001","level":"MUST","labels":["auth","must"],"requirement":"r","source":"s","outcome":"passed","findings":0,"sessionsMinted":{},"violations":[]}]}`
 	if err := ValidateReport([]byte(good)); err != nil {

@@ -127,6 +127,50 @@ func authRules() {
 			}
 		})
 	})
+
+	Context("with a credential made from a valid token", func() {
+		rule("AUTH-013", "accepts only the exact token: lookalikes of a valid token are answered 401 (or 400)", func(c *check) {
+			tok := c.fresh(Primary)
+			c.sendLookalikes(tok, exactMatchLookalikes(tok), "RFC 6750 §3.1: only the token that was issued is a credential; anything else is invalid_token")
+		})
+		rule("AUTH-014", "rejects a JWT with its signature stripped, set to none, re-signed or under an altered payload", func(c *check) {
+			tok := c.fresh(Primary)
+			forged, isJWT := jwtForgeries(tok)
+			if !isJWT {
+				Skip("applies only when " + c.rule.OnlyWhen + "; a fresh token of this backend is not one, so there is no signature to forge")
+			}
+			c.sendLookalikes(tok, forged, "RFC 8725 §3.1: a JWT is accepted only with a valid signature of an algorithm the backend chose, never \"none\"")
+		})
+	})
+}
+
+// sendLookalikes sends each lookalike of tok (a fresh token, still unused):
+// none may be accepted; then tok itself must still work, which proves the
+// lookalikes were tried against a live session and revoked nothing.
+func (c *check) sendLookalikes(tok string, looks []lookalike, why string) {
+	var accepted []*Exchange
+	for _, l := range looks {
+		env.redactor.AddSecret(l.value, l.placeholder)
+		ex := c.send(withBearer(l.name, l.value))
+		if c.expectStatus(ex, why, 401, 400) {
+			continue
+		}
+		if ex.Answered() && ex.Status/100 == 2 {
+			accepted = append(accepted, ex)
+		}
+	}
+	final := c.send(withBearer("the token itself, after its lookalikes", tok))
+	if !c.answered(final) || final.Status == 200 {
+		return
+	}
+	switch {
+	case len(accepted) > 0:
+		c.violate(final, "the token itself answered %d: the lookalike accepted first (request #%d) acted on its session", final.Status, accepted[0].Seq)
+	case final.Status == 401:
+		c.violate(final, "the token itself answered 401 after its lookalikes were refused: one of them revoked the session, or the token was not valid to begin with")
+	default:
+		c.violate(final, "the token itself answered %d, not 200", final.Status)
+	}
 }
 
 // rejectedRequests are the bad-credential requests of AUTH-007: those of

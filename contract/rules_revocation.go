@@ -93,6 +93,30 @@ func revocationRules() {
 			c.expectStatus(c.send(withBearer("the revoked token, after a new login of the same user", tok)), "revocation is permanent; a new session does not revive old ones", 401)
 		})
 	})
+
+	Context("for a user with many sessions", func() {
+		rule("REV-007", fmt.Sprintf("revokes all %d of them, the caller's included", ManySessions), func(c *check) {
+			const n = ManySessions
+			toks := make([]string, n)
+			for i := range toks {
+				toks[i] = c.fresh(Secondary)
+			}
+			// The newest session calls, as the device the user is on would.
+			if !c.expectStatus(c.send(withBearer(fmt.Sprintf("revoke-all with the newest of %d sessions of one user", n), toks[n-1])), "a fresh token is valid", 200) {
+				return
+			}
+			for i, tok := range toks {
+				ex := c.send(withBearer(fmt.Sprintf("session %d of %d, in the order they were created", i+1, n), tok))
+				if c.expectStatus(ex, revokedWhy, 401) || !ex.Answered() || ex.Status != 200 {
+					continue
+				}
+				// That 200 was a revoke-all of its own: the sessions after
+				// it can no longer tell what the first one left alive.
+				c.violate(nil, "session %d of %d survived the revoke-all (a backend that revokes a page or a batch at a time stops early); the check stops here, since its own 200 revoked the rest", i+1, n)
+				return
+			}
+		})
+	})
 }
 
 func crossCuttingRules() {

@@ -6,12 +6,15 @@
 package teeth
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -38,18 +41,25 @@ type Backend struct {
 	issued   []string                   // every token handed out, for leak checks
 	inflight map[string]int             // user -> revoke-alls running (knob)
 	joined   map[string]chan struct{}   // user -> closed when a second revoke-all overlaps the first (knob)
+	seq      map[string]int             // session key -> order of creation
+	secret   []byte                     // the HS256 key of the JWTs it issues (knobs)
 }
 
 // NewBackend builds a backend with the given knobs turned.
 func NewBackend(knobs ...Knob) *Backend {
 	b := &Backend{knobs: map[Knob]bool{}, owner: map[string]string{}, devices: map[string]map[string]bool{},
 		revoked: map[string]string{}, banned: map[string]bool{}, inflight: map[string]int{},
-		joined: map[string]chan struct{}{}}
+		joined: map[string]chan struct{}{}, seq: map[string]int{}, secret: make([]byte, 32)}
+	_, _ = rand.Read(b.secret)
 	for _, k := range knobs {
 		b.knobs[k] = true
 	}
 	return b
 }
+
+// issuesJWTs: the backend's tokens are HS256 JWTs naming a session id
+// ("sid"), under which it keeps the session, instead of opaque tokens.
+func (b *Backend) issuesJWTs() bool { return b.on(SignedJWTs) || b.on(AcceptsAlgNone) }
 
 func (b *Backend) on(k Knob) bool { return b.knobs[k] }
 
@@ -159,7 +169,7 @@ func (b *Backend) authenticate(r *http.Request) (string, refusal) {
 			return "", accepted
 		}
 		if b.on(RejectedRequestRevokes) {
-			b.revokeAll(strings.TrimSpace(cred))
+			b.revokeAll(b.sessionKey(strings.TrimSpace(cred)))
 		}
 		return "", refusedInvalid
 	}
@@ -176,19 +186,23 @@ func (b *Backend) authenticate(r *http.Request) (string, refusal) {
 		}
 		return "", refusedMalformed
 	}
-	if b.on(AcceptsAnyToken) || b.live(token) {
+	if b.on(AcceptsAnyToken) {
 		return token, accepted
 	}
-	if b.on(RevokedTokenWorks) && b.wasRevoked(token) {
-		return token, accepted
+	key := b.sessionKey(token)
+	if k, ok := b.lookup(key); ok {
+		return k, accepted
 	}
-	if b.on(RevokedTokenRevokesAgain) && b.wasRevoked(token) {
-		b.revokeAllOfRevoked(token)
+	if b.on(RevokedTokenWorks) && b.wasRevoked(key) {
+		return key, accepted
+	}
+	if b.on(RevokedTokenRevokesAgain) && b.wasRevoked(key) {
+		b.revokeAllOfRevoked(key)
 	}
 	if b.on(Forbidden403) {
 		return "", refusedForbidden
 	}
-	if b.wasRevoked(token) {
+	if b.wasRevoked(key) {
 		return "", refusedRevoked
 	}
 	return "", refusedInvalid
@@ -385,14 +399,20 @@ func (b *Backend) mint(w http.ResponseWriter, r *http.Request) {
 	var raw [24]byte
 	_, _ = rand.Read(raw[:])
 	token := "ref" + base64.RawURLEncoding.EncodeToString(raw[:])
+	key := token
+	if b.issuesJWTs() {
+		key = "sid-" + base64.RawURLEncoding.EncodeToString(raw[:12])
+		token = b.signJWT(req.User, key)
+	}
 	b.mu.Lock()
 	b.issued = append(b.issued, token)
+	b.seq[key] = len(b.issued)
 	if !b.banned[req.User] {
-		b.owner[token] = req.User
+		b.owner[key] = req.User
 		if b.devices[req.User] == nil {
 			b.devices[req.User] = map[string]bool{}
 		}
-		b.devices[req.User][token] = true
+		b.devices[req.User][key] = true
 	}
 	if b.on(RevokedComeBackAfterLogin) {
 		for t, u := range b.revoked {
@@ -407,6 +427,28 @@ func (b *Backend) mint(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	_ = json.NewEncoder(w).Encode(map[string]string{"user": req.User, "token": token})
+}
+
+// lookup finds the live session of key: the same key, or, with the
+// matching knobs, one that only resembles it.
+func (b *Backend) lookup(key string) (string, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.owner[key]; ok {
+		return key, true
+	}
+	if key == "" {
+		return "", false
+	}
+	for k := range b.owner {
+		switch {
+		case b.on(AcceptsTokenPrefix) && len(key) >= 8 && strings.HasPrefix(k, key),
+			b.on(CaseInsensitiveTokenMatch) && strings.EqualFold(k, key),
+			b.on(ComparesFirst16Bytes) && len(key) >= 16 && len(k) >= 16 && k[:16] == key[:16]:
+			return k, true
+		}
+	}
+	return "", false
 }
 
 func (b *Backend) live(token string) bool {
@@ -442,7 +484,22 @@ func (b *Backend) revokeAllOfRevoked(token string) {
 }
 
 func (b *Backend) revokeUserLocked(user string) {
+	keys := make([]string, 0, len(b.devices[user]))
 	for t := range b.devices[user] {
+		keys = append(keys, t)
+	}
+	if b.on(RevokesFirstPage) && len(keys) > firstPage {
+		// One page of the user's sessions, oldest first, as a paginated
+		// query that is never asked for its next page.
+		slices.SortFunc(keys, func(x, y string) int { return b.seq[x] - b.seq[y] })
+		for _, t := range keys[:firstPage] {
+			delete(b.owner, t)
+			delete(b.devices[user], t)
+			b.revoked[t] = user
+		}
+		return
+	}
+	for _, t := range keys {
 		delete(b.owner, t)
 		b.revoked[t] = user
 	}
@@ -510,4 +567,59 @@ func isClosed(ch chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// firstPage is the page size of the RevokesFirstPage knob.
+const firstPage = 20
+
+var strictB64 = base64.RawURLEncoding.Strict()
+
+// signJWT issues an HS256 JWT for a session of user.
+func (b *Backend) signJWT(user, sid string) string {
+	enc := func(v any) string {
+		data, _ := json.Marshal(v)
+		return base64.RawURLEncoding.EncodeToString(data)
+	}
+	input := enc(map[string]string{"alg": "HS256", "typ": "JWT"}) + "." + enc(map[string]any{"sub": user, "sid": sid, "iat": 1767225600})
+	mac := hmac.New(sha256.New, b.secret)
+	mac.Write([]byte(input))
+	return input + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// sessionKey is what the backend keeps token's session under: the token
+// itself, or the "sid" of a JWT whose signature it verified ("" when it
+// does not verify). The AcceptsAlgNone knob trusts a header that says
+// "none" and skips the signature, as JWT libraries that honour the
+// header's algorithm did.
+func (b *Backend) sessionKey(token string) string {
+	if !b.issuesJWTs() {
+		return token
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	var header struct{ Alg string }
+	var claims struct{ Sid string }
+	h, err := strictB64.DecodeString(parts[0])
+	if err != nil || json.Unmarshal(h, &header) != nil {
+		return ""
+	}
+	p, err := strictB64.DecodeString(parts[1])
+	if err != nil || json.Unmarshal(p, &claims) != nil {
+		return ""
+	}
+	switch {
+	case b.on(AcceptsAlgNone) && strings.EqualFold(header.Alg, "none") && parts[2] == "":
+		return claims.Sid
+	case header.Alg != "HS256":
+		return ""
+	}
+	sig, err := strictB64.DecodeString(parts[2])
+	mac := hmac.New(sha256.New, b.secret)
+	mac.Write([]byte(parts[0] + "." + parts[1]))
+	if err != nil || !hmac.Equal(sig, mac.Sum(nil)) {
+		return ""
+	}
+	return claims.Sid
 }

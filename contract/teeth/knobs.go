@@ -43,6 +43,11 @@ const (
 	ResetsConnection          Knob = "resets the connection on a valid call"
 	HugeBody                  Knob = "sends a 5 MiB body"
 	InvalidJSON200            Knob = "sends invalid JSON with a 200"
+	AcceptsTokenPrefix        Knob = "finds sessions by prefix (LIKE 'token%'): a part of a token works"
+	CaseInsensitiveTokenMatch Knob = "compares tokens case-insensitively (a _ci collation)"
+	ComparesFirst16Bytes      Knob = "compares only the first 16 bytes of a token (a truncating hash or column)"
+	AcceptsAlgNone            Knob = `issues HS256 JWTs but accepts one whose header says "alg":"none" without a signature`
+	RevokesFirstPage          Knob = "revokes one page (20, oldest first) of the user's sessions"
 
 	// Legitimate variations: the suite must pass them in strict mode.
 	ExtraFields            Knob = "adds extra fields to every body"
@@ -53,6 +58,7 @@ const (
 	LowerCaseChallenge     Knob = `writes the challenge's scheme in lower case ("bearer realm=...")`
 	IgnoresBody            Knob = "never reads the request body"
 	ReadsPartOfBody        Knob = "reads only the first KiB of the request body"
+	SignedJWTs             Knob = `issues HS256 JWTs ({"sub", "sid"}) and verifies them`
 )
 
 // Defect is a knob and what the suite must say about it.
@@ -60,6 +66,7 @@ type Defect struct {
 	Knob   Knob
 	Rule   string // the rule ID that must fail
 	Should bool   // a SHOULD rule: fails only in strict mode, a finding otherwise
+	Only   bool   // no other rule may fail: the rule catches what the others miss
 	Slow   bool   // needs a short CONTRACT_TIMEOUT (hangs or drips)
 	Says   string // when set, the failure report must contain it
 }
@@ -79,6 +86,10 @@ var Defects = []Defect{
 	{Knob: RevokedTokenRevokesAgain, Rule: "AUTH-007", Says: "case:      the revoked token of the same user"},
 	{Knob: AcceptsQueryToken, Rule: "AUTH-008"},
 	{Knob: Malformed500, Rule: "AUTH-009"},
+	{Knob: AcceptsTokenPrefix, Rule: "AUTH-013", Only: true, Says: "case:      the token without its last character"},
+	{Knob: CaseInsensitiveTokenMatch, Rule: "AUTH-013", Only: true, Says: "case:      the token with every letter in the other case"},
+	{Knob: ComparesFirst16Bytes, Rule: "AUTH-013", Only: true, Says: "case:      the token with a character appended"},
+	{Knob: AcceptsAlgNone, Rule: "AUTH-014", Only: true, Says: `case:      the token's payload under "alg":"none", unsigned`},
 	// Auth, SHOULD
 	{Knob: NoWWWAuthenticate, Rule: "AUTH-010", Should: true},
 	{Knob: CaseSensitiveScheme, Rule: "AUTH-011", Should: true},
@@ -110,6 +121,7 @@ var Defects = []Defect{
 	{Knob: BansUser, Rule: "REV-004"},
 	{Knob: ConcurrentRevoke500, Rule: "REV-005"},
 	{Knob: RevokedComeBackAfterLogin, Rule: "REV-006"},
+	{Knob: RevokesFirstPage, Rule: "REV-007", Only: true, Says: "of 30 survived the revoke-all"},
 	// What a network or a crashing server adds
 	{Knob: Hangs, Rule: "SCHEMA-001", Slow: true},
 	{Knob: DripsBody, Rule: "SCHEMA-001", Slow: true},
@@ -122,4 +134,5 @@ var Defects = []Defect{
 // IgnoresBody and ReadsPartOfBody answer before the suite has sent a large
 // body and then close the connection (RFC 9112 §9.6 allows it): the verdict
 // must not depend on when the close arrives.
-var Variations = []Knob{ExtraFields, Charset, BadRequestForMalformed, OtherMessages, ErrorDescription, LowerCaseChallenge, IgnoresBody, ReadsPartOfBody}
+// SignedJWTs is the one backend whose tokens AUTH-014 applies to.
+var Variations = []Knob{ExtraFields, Charset, BadRequestForMalformed, OtherMessages, ErrorDescription, LowerCaseChallenge, IgnoresBody, ReadsPartOfBody, SignedJWTs}

@@ -90,21 +90,41 @@ func TestReferenceBackendPassesStrict(t *testing.T) {
 	if res.ExitCode != 0 || len(res.Rules("failed")) > 0 {
 		t.Fatalf("exit %d, failed %v:\n%s", res.ExitCode, res.Rules("failed"), res.Failures())
 	}
-	if skipped := res.Rules("skipped"); len(skipped) > 0 {
-		t.Errorf("a backend with a token command must run every rule; skipped: %v", skipped)
+	passed, notApplicable := wantPassed(nil)
+	if skipped := res.Rules("skipped"); !slices.Equal(skipped, notApplicable) {
+		t.Errorf("a backend with a token command must run every rule that applies to it; skipped: %v, want %v", skipped, notApplicable)
 	}
-	if got, want := res.Rules("passed"), catalogueIDs(); !slices.Equal(got, want) {
-		t.Errorf("passed rules %v, want every rule of the catalogue %v", got, want)
+	if got := res.Rules("passed"); !slices.Equal(got, passed) {
+		t.Errorf("passed rules %v, want every rule of the catalogue that applies %v", got, passed)
+	}
+	var must, should int
+	for _, id := range passed {
+		if r, _ := contract.RuleByID(id); r.Level == contract.Must {
+			must++
+		} else {
+			should++
+		}
+	}
+	if want := fmt.Sprintf("MUST %d/%d, SHOULD %d/%d", must, must, should, should); res.Report == nil || res.Report.Summary.Score != want {
+		t.Errorf("the JSON report's score is not %q: %+v", want, res.Report)
 	}
 }
 
-func catalogueIDs() []string {
-	var ids []string
+// wantPassed are the rules a conforming backend with knobs passes, and
+// those it must skip: the rules of the catalogue with an OnlyWhen (AUTH-014,
+// for JWTs) apply only to the backends that issue JWTs.
+func wantPassed(knobs []Knob) (passed, skipped []string) {
+	jwts := slices.Contains(knobs, SignedJWTs) || slices.Contains(knobs, AcceptsAlgNone)
 	for _, r := range contract.Catalogue {
-		ids = append(ids, r.ID)
+		if r.OnlyWhen != "" && !jwts {
+			skipped = append(skipped, r.ID)
+		} else {
+			passed = append(passed, r.ID)
+		}
 	}
-	slices.Sort(ids)
-	return ids
+	slices.Sort(passed)
+	slices.Sort(skipped)
+	return passed, skipped
 }
 
 // steadyRepeats is how many times TestVerdictIsSteady runs the suite
@@ -133,8 +153,8 @@ func TestVerdictIsSteady(t *testing.T) {
 			knobs []Knob
 		}{string(k), []Knob{k}})
 	}
-	want := catalogueIDs()
 	for _, b := range backends {
+		want, notApplicable := wantPassed(b.knobs)
 		for i := 1; i <= steadyRepeats; i++ {
 			t.Run(fmt.Sprintf("%s/run %d", b.name, i), func(t *testing.T) {
 				t.Parallel()
@@ -144,6 +164,9 @@ func TestVerdictIsSteady(t *testing.T) {
 				}
 				if got := res.Rules("passed"); !slices.Equal(got, want) {
 					t.Fatalf("passed rules %v, want every rule %v (skipped %v)", got, want, res.Rules("skipped"))
+				}
+				if got := res.Rules("skipped"); !slices.Equal(got, notApplicable) {
+					t.Fatalf("skipped rules %v, want only those that do not apply %v", got, notApplicable)
 				}
 			})
 		}
@@ -191,6 +214,9 @@ func TestEveryDefectFailsItsRule(t *testing.T) {
 			}
 			if !slices.Contains(res.Rules("failed"), d.Rule) {
 				t.Fatalf("want %s among the failed rules, got %v:\n%s", d.Rule, res.Rules("failed"), res.Failures())
+			}
+			if failed := res.Rules("failed"); d.Only && !slices.Equal(failed, []string{d.Rule}) {
+				t.Errorf("only %s may fail: the rule must catch what the others miss; failed %v:\n%s", d.Rule, failed, res.Failures())
 			}
 			if d.Says != "" && !strings.Contains(res.Failures(), d.Says) {
 				t.Errorf("the failure report does not say %q:\n%s", d.Says, res.Failures())

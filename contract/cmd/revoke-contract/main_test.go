@@ -143,7 +143,8 @@ func TestRunsFromAnEmptyDirectory(t *testing.T) {
 	var r contract.JSONReport
 	musts := 0
 	for _, rule := range contract.Catalogue {
-		if rule.Level == contract.Must {
+		// The mock's tokens are opaque: the rules only for JWTs are skipped.
+		if rule.Level == contract.Must && rule.OnlyWhen == "" {
 			musts++
 		}
 	}

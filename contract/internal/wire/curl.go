@@ -94,9 +94,12 @@ func needsPathAsIs(u string) bool {
 
 // liveExpansion matches what a reproducer leaves for the shell to expand:
 // the placeholders of redacted secrets ($TOKEN, and $HEADER_X_API_KEY for
-// an extra header's value) and the $(head -c N /dev/zero | tr '\0' c)
-// that abbreviate writes. Any other $ is literal.
-var liveExpansion = regexp.MustCompile(`\$TOKEN\b|\$HEADER_[A-Z0-9_]+|\$\(head -c [0-9]+ /dev/zero \| tr '\\0' [a-z]\)`)
+// an extra header's value), the bash expansions of $TOKEN that stand for
+// credentials made from it (${TOKEN}A, ${TOKEN%?}, ${TOKEN%%=*}, ${TOKEN:0:21},
+// ${TOKEN~~}, ${TOKEN:0:42}Q${TOKEN:43}) and the
+// $(head -c N /dev/zero | tr '\0' c) that abbreviate writes. Any other $ is
+// literal.
+var liveExpansion = regexp.MustCompile(`\$TOKEN\b|\$\{TOKEN(?::[0-9]+(?::[0-9]+)?|%\?|%%=\*|~~)?\}|\$HEADER_[A-Z0-9_]+|\$\(head -c [0-9]+ /dev/zero \| tr '\\0' [a-z]\)`)
 
 // ShellQuote quotes s for a reproducer: the live expansions stay live
 // inside double quotes; everything else is literal (shell.Quote).
