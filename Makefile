@@ -16,7 +16,7 @@ export CONTRACT_BASE_URL CONTRACT_TOKEN_CMD CONTRACT_TOKEN_URL CONTRACT_TOKEN \
        CONTRACT_WAIT_FOR CONTRACT_SESSIONS_PER_USER CONTRACT_CA_CERT CONTRACT_CLIENT_CERT \
        CONTRACT_CLIENT_KEY CONTRACT_HEADERS CONTRACT_LABEL_FILTER CONTRACT_FOCUS
 
-.PHONY: mock test vet govet tidy staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools
+.PHONY: mock test vet govet tidy staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools soak race
 
 ## mock: the mock server on 127.0.0.1:4010 (MOCK_FLAGS="--sessions issued" ...)
 mock:
@@ -105,6 +105,14 @@ test-bins:
 contract:
 	$(GO) build -o $(GOBIN_DIR)/revoke-contract ./contract/cmd/revoke-contract
 	exec $(GOBIN_DIR)/revoke-contract $(CONTRACT_FLAGS)
+
+## soak: the mock's memory over a million distinct tokens (docs/reliability.md)
+soak:
+	$(GO) run ./bench/cmd/soak
+
+## race: every endpoint of the mock hammered at once, under the race detector
+race:
+	$(GO) test -race -count=1 -run 'TestHammerEveryEndpoint' ./mockserver/
 
 ## fuzz: explore every fuzz target for FUZZTIME (make test runs only their seeds)
 fuzz:

@@ -39,7 +39,14 @@ type Options struct {
 	MaxBodyBytes int64  // 0: 1 MiB
 	// Seed lists sessions present at start and again after every reset.
 	Seed []SeedSession
+	// MaxSessions caps the live sessions kept (0: DefaultMaxSessions); the
+	// oldest are forgotten first, and revoked tokens stay revoked whatever
+	// is forgotten (store.Memory).
+	MaxSessions int
 }
+
+// DefaultMaxSessions is the cap on live sessions unless Options say.
+const DefaultMaxSessions = store.DefaultMaxSessions
 
 // SeedSession is a session that exists before any request.
 type SeedSession = store.Seed

@@ -78,6 +78,9 @@ func New(opts Options) (*Server, error) {
 	default:
 		return nil, &OptionError{Option: "Sessions", Value: string(mode), Want: "off, lazy or issued"}
 	}
+	if opts.MaxSessions < 0 {
+		return nil, &OptionError{Option: "MaxSessions", Value: fmt.Sprint(opts.MaxSessions), Want: "a number of sessions, 1 or more (0: the default)"}
+	}
 	for _, s := range opts.Seed {
 		if s.User == "" || !isB64Token(s.Token) {
 			return nil, fmt.Errorf("seeded session of user %q: a user and an RFC 6750 token are required", s.User)
@@ -89,7 +92,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		spec:     sp,
-		sessions: store.NewMemory(mode, opts.Seed),
+		sessions: store.NewMemory(mode, opts.Seed, store.WithMaxSessions(opts.MaxSessions)),
 		cors:     cors,
 		logger:   opts.Logger,
 		reqLog:   opts.RequestLog,

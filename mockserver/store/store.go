@@ -4,6 +4,7 @@
 package store
 
 import (
+	"container/list"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bits-and-blooms/bloom/v3"
 )
 
 // Mode says how the mock treats bearer tokens.
@@ -44,26 +47,100 @@ const (
 	Revoked
 )
 
+// DefaultMaxSessions is how many live sessions the store keeps before it
+// forgets the oldest (--max-sessions).
+const DefaultMaxSessions = 100_000
+
+// MaxLogoutTimes is how many users' last revoke-all times the store keeps
+// (fewer if MaxSessions is lower), the most recent ones; older ones raise
+// a floor that applies to every user not kept (see Memory).
+const MaxLogoutTimes = 10_000
+
+// Revocations are remembered in a Bloom filter of fixed size: memory does
+// not grow with them, and a revoked token is never accepted again. Its
+// price is a false positive now and then: a token never seen before taken
+// for a revoked one (a 401 where a 200 was due). Sized for RevocationsSized
+// revocations at a rate of RevokedFalsePositive; the rate grows past that
+// (EstimateFalsePositiveRate). About 14 MiB.
+const (
+	RevocationsSized     = 4_000_000
+	RevokedFalsePositive = 1e-6
+)
+
 // Memory is the in-process store. One mutex guards it: requests touch it
 // for a map lookup or two, so contention stays far below the cost of the
 // HTTP exchange. Safe for concurrent use.
+//
+// Its memory is bounded: at most maxSessions live sessions (the oldest are
+// forgotten first: a forgotten session's token is unknown afterwards, as if
+// it had expired, in mode Lazy a new session again), the revocations in a
+// Bloom filter of fixed size, and the logout times of at most maxSessions
+// users, at most MaxLogoutTimes (a JWT issued before the most recent
+// forgotten logout time, of any user not remembered, is taken as revoked:
+// never accepted wrongly).
 type Memory struct {
-	mode Mode
-	seed []Seed
-	now  func() time.Time
+	mode        Mode
+	seed        []Seed
+	now         func() time.Time
+	maxSessions int
 
 	mu        sync.Mutex
-	owner     map[string]string              // live token -> user key ("user:<name>" or "token:<token>")
-	byUser    map[string]map[string]struct{} // user -> live tokens
-	revoked   map[string]struct{}            // tokens revoked, never valid again
-	revokedAt map[string]time.Time           // user -> last revoke-all (lazy JWTs issued before it are dead)
+	owner     map[string]*list.Element       // live token -> its element of order (a *session)
+	order     *list.List                     // live sessions, oldest first
+	byUser    map[string]map[string]struct{} // user -> live tokens (users named by a JWT or the control API)
+	revoked   *bloom.BloomFilter             // every token ever revoked
+	revokedAt map[string]*list.Element       // user -> its element of logouts (a *logout)
+	logouts   *list.List                     // users' last revoke-all, oldest first
+	floor     time.Time                      // the latest logout time forgotten
+}
+
+type session struct{ token, user string }
+
+type logout struct {
+	user string
+	at   time.Time
+}
+
+// Option tunes a store.
+type Option func(*Memory)
+
+// WithMaxSessions caps the live sessions (n < 1: DefaultMaxSessions).
+func WithMaxSessions(n int) Option {
+	return func(m *Memory) {
+		if n >= 1 {
+			m.maxSessions = n
+		}
+	}
 }
 
 // NewMemory builds a store in mode with the seeded sessions.
-func NewMemory(mode Mode, seed []Seed) *Memory {
-	m := &Memory{mode: mode, seed: seed, now: time.Now}
+func NewMemory(mode Mode, seed []Seed, opts ...Option) *Memory {
+	m := &Memory{mode: mode, seed: seed, now: time.Now, maxSessions: DefaultMaxSessions}
+	for _, o := range opts {
+		o(m)
+	}
 	m.Reset()
 	return m
+}
+
+// MaxSessions is the cap on live sessions.
+func (m *Memory) MaxSessions() int { return m.maxSessions }
+
+// Stats counts what the store holds.
+type Stats struct {
+	LiveSessions int     // now
+	Users        int     // users whose logout time is remembered
+	Revocations  uint    // tokens revoked since the last reset (approximately, as the filter estimates it)
+	FalsePosRate float64 // the filter's false-positive rate at that count
+}
+
+// Stats counts what the store holds.
+func (m *Memory) Stats() Stats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := uint(m.revoked.ApproximatedSize())
+	return Stats{LiveSessions: len(m.owner), Users: len(m.revokedAt), Revocations: n,
+		FalsePosRate: bloom.EstimateFalsePositiveRate(m.revoked.Cap(), m.revoked.K(), max(n, 1))}
 }
 
 // Mode is the store's mode.
@@ -73,21 +150,77 @@ func (m *Memory) Mode() Mode { return m.mode }
 func (m *Memory) Reset() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.owner = map[string]string{}
+	m.owner = map[string]*list.Element{}
+	m.order = list.New()
 	m.byUser = map[string]map[string]struct{}{}
-	m.revoked = map[string]struct{}{}
-	m.revokedAt = map[string]time.Time{}
+	if m.revoked == nil {
+		m.revoked = bloom.NewWithEstimates(RevocationsSized, RevokedFalsePositive)
+	} else {
+		m.revoked.ClearAll()
+	}
+	m.revokedAt = map[string]*list.Element{}
+	m.logouts = list.New()
+	m.floor = time.Time{}
 	for _, s := range m.seed {
 		m.addLocked("user:"+s.User, s.Token)
 	}
 }
 
+// addLocked makes token a live session of user, forgetting the oldest
+// session when the store is full.
 func (m *Memory) addLocked(user, token string) {
-	m.owner[token] = user
+	if _, ok := m.owner[token]; ok {
+		return
+	}
+	for len(m.owner) >= m.maxSessions {
+		m.forgetLocked(m.order.Front())
+	}
+	m.owner[token] = m.order.PushBack(&session{token: token, user: user})
+	if strings.HasPrefix(user, "token:") {
+		return // an opaque lazy token is its own user, with one session
+	}
 	if m.byUser[user] == nil {
 		m.byUser[user] = map[string]struct{}{}
 	}
 	m.byUser[user][token] = struct{}{}
+}
+
+// forgetLocked drops a live session without revoking it.
+func (m *Memory) forgetLocked(e *list.Element) {
+	s := m.order.Remove(e).(*session)
+	delete(m.owner, s.token)
+	if toks := m.byUser[s.user]; toks != nil {
+		delete(toks, s.token)
+		if len(toks) == 0 {
+			delete(m.byUser, s.user)
+		}
+	}
+}
+
+// revokeLocked ends a live session for good.
+func (m *Memory) revokeLocked(token string) {
+	m.revoked.AddString(token)
+	if e, ok := m.owner[token]; ok {
+		m.forgetLocked(e)
+	}
+}
+
+// loggedOutLocked records user's revoke-all at now, forgetting the oldest
+// logout time when full (it raises the floor).
+func (m *Memory) loggedOutLocked(user string, now time.Time) {
+	if e, ok := m.revokedAt[user]; ok {
+		e.Value.(*logout).at = now
+		m.logouts.MoveToBack(e)
+		return
+	}
+	for len(m.revokedAt) >= min(m.maxSessions, MaxLogoutTimes) {
+		old := m.logouts.Remove(m.logouts.Front()).(*logout)
+		delete(m.revokedAt, old.user)
+		if old.at.After(m.floor) {
+			m.floor = old.at
+		}
+	}
+	m.revokedAt[user] = m.logouts.PushBack(&logout{user: user, at: now})
 }
 
 // Mint creates a new session of user and returns its token.
@@ -115,21 +248,29 @@ func (m *Memory) Check(token string) Status {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.revoked[token]; ok {
-		return Revoked
-	}
+	// A live token was never revoked (revoking removes it, and nothing
+	// revoked is added again), so the filter is asked only about others.
 	if _, ok := m.owner[token]; ok {
 		return Live
+	}
+	if m.revoked.TestString(token) {
+		return Revoked
 	}
 	if m.mode != Lazy {
 		return Unknown
 	}
 	user, issuedAt := lazyIdentity(token)
-	if at, ok := m.revokedAt[user]; ok && !issuedAt.IsZero() && issuedAt.Before(at.Truncate(time.Second)) {
-		// A JWT minted before its user logged out everywhere would have
-		// been revoked by the real backend even if we never saw it.
-		m.revoked[token] = struct{}{}
-		return Revoked
+	if !issuedAt.IsZero() {
+		loggedOut := m.floor // a forgotten logout may have been this user's
+		if e, ok := m.revokedAt[user]; ok {
+			loggedOut = e.Value.(*logout).at
+		}
+		if issuedAt.Before(loggedOut.Truncate(time.Second)) {
+			// A JWT minted before its user logged out everywhere would
+			// have been revoked by the real backend even if we never saw it.
+			m.revoked.AddString(token)
+			return Revoked
+		}
 	}
 	m.addLocked(user, token)
 	return Live
@@ -144,16 +285,19 @@ func (m *Memory) RevokeAll(token string) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	user, ok := m.owner[token]
+	e, ok := m.owner[token]
 	if !ok {
 		return
 	}
-	for t := range m.byUser[user] {
-		m.revoked[t] = struct{}{}
-		delete(m.owner, t)
+	user := e.Value.(*session).user
+	if strings.HasPrefix(user, "token:") {
+		m.revokeLocked(token)
+		return
 	}
-	delete(m.byUser, user)
-	m.revokedAt[user] = m.now()
+	for t := range m.byUser[user] {
+		m.revokeLocked(t)
+	}
+	m.loggedOutLocked(user, m.now())
 }
 
 // lazyIdentity names the user a token belongs to: the userId or sub claim of

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -148,4 +149,98 @@ func TestConcurrentUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestRevokedNeverComesBack: the hard rule, at the boundary. A revoked
+// token is refused after a million other distinct tokens have been through
+// a store that keeps only 1 000 live sessions, half of them revoked on the
+// way: whatever was forgotten, the revocation was not.
+func TestRevokedNeverComesBack(t *testing.T) {
+	m := NewMemory(Lazy, nil, WithMaxSessions(1000))
+	const victim = "revoked-before-a-million-others"
+	jwtVictim := jwt(map[string]any{"sub": "victim", "iat": time.Now().Add(-time.Hour).Unix()})
+	for _, tok := range []string{victim, jwtVictim} {
+		if m.Check(tok) != Live {
+			t.Fatalf("%s: not live on first use", tok)
+		}
+		m.RevokeAll(tok)
+	}
+	others := 1_000_000
+	if testing.Short() {
+		others = 20_000
+	}
+	buf := []byte("another-distinct-token-")
+	for i := range others {
+		tok := string(strconv.AppendInt(buf, int64(i), 36))
+		if m.Check(tok) != Live {
+			t.Fatalf("token %d, never seen before, is not live: a false positive of the filter at %d revocations", i, i/2)
+		}
+		if i%2 == 0 {
+			m.RevokeAll(tok)
+		}
+	}
+	for _, tok := range []string{victim, jwtVictim} {
+		if got := m.Check(tok); got != Revoked {
+			t.Errorf("%.20s...: %v after %d other tokens, want Revoked", tok, got, others)
+		}
+	}
+	st := m.Stats()
+	if st.LiveSessions > 1000 || st.Users > 1000 {
+		t.Errorf("the store holds %+v, over its cap of 1000", st)
+	}
+	if st.FalsePosRate > 1e-9 {
+		t.Errorf("false-positive rate %g after %d revocations; the filter is sized for %d at %g", st.FalsePosRate, st.Revocations, RevocationsSized, RevokedFalsePositive)
+	}
+}
+
+// TestOldestSessionsForgottenFirst: a full store forgets its oldest live
+// session, which is then unknown (mode Issued), never revoked; the newest
+// stay live.
+func TestOldestSessionsForgottenFirst(t *testing.T) {
+	m := NewMemory(Issued, nil, WithMaxSessions(3))
+	var toks []string
+	for i := range 5 {
+		tok, err := m.Mint(fmt.Sprint("user-", i%2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+	}
+	for i, want := range []Status{Unknown, Unknown, Live, Live, Live} {
+		if got := m.Check(toks[i]); got != want {
+			t.Errorf("session %d of 5 (cap 3): %v, want %v", i+1, got, want)
+		}
+	}
+	// user-0 owns sessions 1, 3 and 5; only 3 and 5 are still known.
+	m.RevokeAll(toks[4])
+	if m.Check(toks[2]) != Revoked || m.Check(toks[3]) != Live {
+		t.Error("revoke-all of user-0 must revoke its remembered sessions and leave user-1's")
+	}
+	if st := m.Stats(); st.LiveSessions != 1 {
+		t.Errorf("live sessions %d, want 1", st.LiveSessions)
+	}
+}
+
+// TestForgottenLogoutStillRevokesOldJWTs: with room for one user's logout
+// time, the second logout pushes out the first; a JWT of the first user
+// issued before its logout, never seen, is still refused (the forgotten
+// time raises a floor for everyone), and one issued after it works.
+func TestForgottenLogoutStillRevokesOldJWTs(t *testing.T) {
+	m := NewMemory(Lazy, nil, WithMaxSessions(1))
+	past := time.Now().Add(-time.Hour).Unix()
+	alice := jwt(map[string]any{"sub": "alice", "iat": past})
+	m.Check(alice)
+	m.RevokeAll(alice)
+	bob := jwt(map[string]any{"sub": "bob", "iat": past})
+	m.Check(bob)
+	m.RevokeAll(bob)
+	if st := m.Stats(); st.Users != 1 {
+		t.Fatalf("logout times remembered: %d, want 1", st.Users)
+	}
+	if got := m.Check(jwt(map[string]any{"sub": "alice", "iat": past - 60})); got != Revoked {
+		t.Errorf("alice's JWT issued before her logout, after it was forgotten: %v, want Revoked", got)
+	}
+	if got := m.Check(jwt(map[string]any{"sub": "alice", "iat": time.Now().Add(time.Hour).Unix()})); got != Live {
+		t.Errorf("alice's JWT issued after her logout: %v, want Live", got)
+	}
 }

@@ -180,6 +180,8 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		{"--nope"},
 		{"extra"},
 		{"--cors-origins", "http://x.test/path"},
+		{"--max-sessions", "0"},
+		{"--max-conns", "many"},
 	} {
 		var errOut bytes.Buffer
 		if code := run(context.Background(), args, io.Discard, &errOut); code != 2 || errOut.Len() == 0 {

@@ -18,11 +18,18 @@ import (
 	"github.com/flashback/revoke-contract/mockserver"
 	"github.com/flashback/revoke-contract/mockserver/reqlog"
 	"github.com/flashback/revoke-contract/spec"
+	"golang.org/x/net/netutil"
 )
 
 type serveConfig struct {
 	host, port, specPath, sessions, corsOrigins, logFormat string
+	maxSessions, maxConns                                  int
 }
+
+// DefaultMaxConns caps the connections the mock holds open at once: an idle
+// connection costs some 12 KiB, so a flood of them stays under 15 MiB; new
+// ones wait in the kernel's queue until one closes (docs/reliability.md).
+const DefaultMaxConns = 1024
 
 // envDefault reads REVOKE_MOCK_<NAME> as a flag's default, so that a flag on
 // the command line wins over the environment.
@@ -44,6 +51,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.sessions, "sessions", envDefault("sessions", "lazy"), "off, lazy or issued")
 	fs.StringVar(&c.corsOrigins, "cors-origins", envDefault("cors-origins", ""), "comma-separated allowed origins (default: every origin, echoed)")
 	fs.StringVar(&c.logFormat, "log-format", envDefault("log-format", "text"), "text or json")
+	maxSessions := fs.String("max-sessions", envDefault("max-sessions", strconv.Itoa(mockserver.DefaultMaxSessions)), "live sessions kept; the oldest are forgotten first (revoked tokens stay revoked)")
+	maxConns := fs.String("max-conns", envDefault("max-conns", strconv.Itoa(DefaultMaxConns)), "connections open at once; more wait until one closes")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, usageError{errors.New("see the flags above")}
@@ -59,11 +68,21 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, usageError{fmt.Errorf("--log-format %q: want text or json", c.logFormat)}
 	}
+	for _, f := range []struct {
+		name, value string
+		into        *int
+	}{{"--max-sessions", *maxSessions, &c.maxSessions}, {"--max-conns", *maxConns, &c.maxConns}} {
+		n, err := strconv.Atoi(f.value)
+		if err != nil || n < 1 {
+			return c, usageError{fmt.Errorf("%s %q: want a whole number, 1 or more", f.name, f.value)}
+		}
+		*f.into = n
+	}
 	return c, nil
 }
 
 // optionFlags names the flag of each mockserver option a user can get wrong.
-var optionFlags = map[string]string{"Sessions": "--sessions", "CORSOrigins": "--cors-origins"}
+var optionFlags = map[string]string{"Sessions": "--sessions", "CORSOrigins": "--cors-origins", "MaxSessions": "--max-sessions"}
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c, err := parseServe(args, stderr)
@@ -108,6 +127,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Logger:      logger,
 		RequestLog:  requestLog,
 		Seed:        seed,
+		MaxSessions: c.maxSessions,
 	})
 	var optErr *mockserver.OptionError
 	if errors.As(err, &optErr) {
@@ -121,13 +141,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (is another mock or Prism already running? try --port)", net.JoinHostPort(c.host, c.port), err)
 	}
+	ln = netutil.LimitListener(ln, c.maxConns)
 	srv := mockserver.NewHTTPServer(ln.Addr().String(), mock)
 	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 	cors := "every origin (echoed)"
 	if len(origins) > 0 {
 		cors = strings.Join(origins, ", ")
 	}
-	logger.Info("revoke-mock ready", "url", "http://"+ln.Addr().String(), "spec", sp.Source, "sessions", c.sessions, "cors", cors)
+	logger.Info("revoke-mock ready", "url", "http://"+ln.Addr().String(), "spec", sp.Source, "sessions", c.sessions, "cors", cors,
+		"max_sessions", c.maxSessions, "max_conns", c.maxConns)
 	_ = logOut.Flush() // the ready line is what scripts wait for
 
 	errc := make(chan error, 1)

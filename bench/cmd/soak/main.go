@@ -1,0 +1,276 @@
+// Command soak measures the mock's memory over a long run (make soak):
+// one million revoke-alls with distinct tokens in lazy mode, one in four
+// answered 500 through Prefer (which revokes nothing, so those sessions
+// stay and fill the session cap), then 100 000 sessions minted and revoked
+// through the control API. It prints the mock's resident memory (VmRSS) at
+// each stage as a ratio to the baseline measured after a warm-up in the
+// same run, and says whether the targets hold: under 100 MiB at the end,
+// no growth over the second half. Loopback only; every loop is counted.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+func main() {
+	requests := flag.Int("requests", 1_000_000, "revoke-alls with distinct tokens")
+	mints := flag.Int("mints", 100_000, "sessions minted and revoked through the control API")
+	conns := flag.Int("conns", 4, "client connections")
+	flag.Parse()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	if err := run(ctx, *requests, *mints, *conns, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "soak:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, requests, mints, conns int, out io.Writer) error {
+	dir, err := os.MkdirTemp("", "soak-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "revoke-mock")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./mockserver/cmd/revoke-mock")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("building revoke-mock: %w", err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	mock := exec.Command(bin, "--port", strconv.Itoa(port), "--sessions", "lazy", "--log-format", "json")
+	mock.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := mock.Start(); err != nil { // its log goes to /dev/null: a million lines
+		return err
+	}
+	defer func() {
+		_ = mock.Process.Signal(syscall.SIGTERM)
+		_ = mock.Wait()
+	}()
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	if err := waitReady(ctx, base); err != nil {
+		return err
+	}
+	pid := mock.Process.Pid
+
+	fmt.Fprintf(out, "soak: revoke-mock --sessions lazy (default --max-sessions), %d revoke-alls with distinct tokens over %d connections, 1 in 4 answered 500 (Prefer: code=500, revokes nothing)\n", requests, conns)
+	if _, err := hammer(ctx, base, 0, 10_000, conns); err != nil {
+		return err
+	}
+	baseline, err := rss(pid)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  %-44s %7.1f MiB  (baseline)\n", "RSS after a warm-up of 10 000 requests", mib(baseline))
+	half := requests / 2
+	start := time.Now()
+	if _, err := hammer(ctx, base, 10_000, half, conns); err != nil {
+		return err
+	}
+	atHalf, err := rss(pid)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  %-44s %7.1f MiB  %.2f x baseline\n", fmt.Sprintf("RSS after %d", half), mib(atHalf), float64(atHalf)/float64(baseline))
+	if _, err := hammer(ctx, base, 10_000+half, requests-half, conns); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	atEnd, err := rss(pid)
+	if err != nil {
+		return err
+	}
+	growth := float64(atEnd) / float64(atHalf)
+	fmt.Fprintf(out, "  %-44s %7.1f MiB  %.2f x baseline; second half %.3f x the first\n", fmt.Sprintf("RSS after %d", requests), mib(atEnd), float64(atEnd)/float64(baseline), growth)
+	fmt.Fprintf(out, "  %-44s %7.0f req/s\n", "throughput (client and mock on one machine)", float64(requests)/elapsed.Seconds())
+
+	if err := mintAndRevoke(ctx, base, mints, conns); err != nil {
+		return err
+	}
+	afterMints, err := rss(pid)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  %-44s %7.1f MiB  %.2f x baseline\n", fmt.Sprintf("RSS after %d mints and revocations", mints), mib(afterMints), float64(afterMints)/float64(baseline))
+	verdict := func(ok bool) string {
+		if ok {
+			return "holds"
+		}
+		return "MISSED"
+	}
+	fmt.Fprintf(out, "  target: under 100 MiB at the end: %s; no growth over the second half (at most 1.05 x): %s\n",
+		verdict(max(atEnd, afterMints) < 100<<20), verdict(growth <= 1.05))
+	return nil
+}
+
+// hammer sends n revoke-alls with the distinct tokens from..from+n over
+// conns keep-alive connections; each must be answered 200 or 500.
+func hammer(ctx context.Context, base string, from, n, conns int) (int64, error) {
+	var next atomic.Int64
+	next.Store(int64(from))
+	end := int64(from + n)
+	var wg sync.WaitGroup
+	var firstErr error
+	var once sync.Once
+	var answered atomic.Int64
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			defer client.CloseIdleConnections()
+			for ctx.Err() == nil {
+				i := next.Add(1) - 1
+				if i >= end {
+					return
+				}
+				req, _ := http.NewRequestWithContext(ctx, "POST", base+"/sessions/revoke-all", nil)
+				req.Header.Set("Authorization", "Bearer soak-token-"+strconv.FormatInt(i, 36)+"-padded-to-a-realistic-length")
+				want := 200
+				if i%4 == 3 {
+					req.Header.Set("Prefer", "code=500")
+					want = 500
+				}
+				resp, err := client.Do(req)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != want {
+						err = fmt.Errorf("request %d: %d, want %d", i, resp.StatusCode, want)
+					}
+				}
+				if err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+				answered.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	return answered.Load(), firstErr
+}
+
+// mintAndRevoke mints n sessions through the control API and revokes each.
+func mintAndRevoke(ctx context.Context, base string, n, conns int) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			defer client.CloseIdleConnections()
+			for ctx.Err() == nil {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				resp, err := client.Post(base+"/__mock/sessions", "application/json", strings.NewReader(fmt.Sprintf(`{"user":"soak-user-%d"}`, i)))
+				if err != nil {
+					errs <- err
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				tok := between(string(body), `"token":"`, `"`)
+				if resp.StatusCode != 201 || tok == "" {
+					errs <- fmt.Errorf("mint %d: %d %s", i, resp.StatusCode, body)
+					return
+				}
+				req, _ := http.NewRequestWithContext(ctx, "POST", base+"/sessions/revoke-all", nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err = client.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					errs <- fmt.Errorf("revoke %d: %d", i, resp.StatusCode)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return errors.Join(<-errs, ctx.Err())
+}
+
+func between(s, open, close string) string {
+	_, rest, ok := strings.Cut(s, open)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, close)
+	return v
+}
+
+// rss is the resident memory of pid, from /proc.
+func rss(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmRSS in /proc status")
+}
+
+func waitReady(ctx context.Context, base string) error {
+	for i := 0; i < 200; i++ {
+		resp, err := http.Get(base + "/__mock/health")
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return errors.New("the mock did not answer /__mock/health within 10 s")
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestConnectionCap: with --max-conns 3, three idle connections hold every
+// slot; a fourth client is not served (its request waits in the kernel's
+// queue, so its short timeout expires, which no timing can change: nothing
+// reads it), and is served as soon as one of the three closes.
+func TestConnectionCap(t *testing.T) {
+	base, _, _, _ := serve(t, "--max-conns", "3")
+	addr := strings.TrimPrefix(base, "http://")
+	var idle []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		// One complete request each, so that the server has certainly
+		// accepted the connection; it then stays open, idle.
+		fmt.Fprintf(c, "GET /__mock/health HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		idle = append(idle, c)
+	}
+	blocked := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+	if resp, err := blocked.Get(base + "/__mock/health"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a fourth connection was served (%d) while three idle ones held every slot of --max-conns 3", resp.StatusCode)
+	}
+	idle[0].Close()
+	patient := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := patient.Get(base + "/__mock/health")
+	if err != nil {
+		t.Fatalf("once a slot was free, a new connection was still not served: %v", err)
+	}
+	resp.Body.Close()
+}
+
+// TestShutdownUnderLoad counts what a shutdown during a load run does:
+// clients on keep-alive connections post until the mock has answered 300
+// requests, then it is told to stop while they keep posting. Every request
+// the mock accepted got its complete answer (no truncated body), the log
+// has exactly one line for each answer clients received (it was flushed),
+// clients that sent after the stop got no answer at all (never half of
+// one), new connections are then refused, and the mock exits 0 within its
+// grace period.
+func TestShutdownUnderLoad(t *testing.T) {
+	base, out, cancel, done := serve(t, "--sessions", "off")
+	const clients, perClient = 6, 400
+	var answered, refused atomic.Int64
+	var truncated atomic.Int64
+	reachedLoad := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			defer client.CloseIdleConnections()
+			for j := range perClient {
+				req, _ := http.NewRequest("POST", base+"/sessions/revoke-all", nil)
+				req.Header.Set("Authorization", fmt.Sprintf("Bearer load-client-%d-request-%d", i, j))
+				resp, err := client.Do(req)
+				if err != nil {
+					refused.Add(1)
+					if errors.Is(err, io.ErrUnexpectedEOF) {
+						truncated.Add(1)
+					}
+					return // the mock is going away
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 || !strings.HasSuffix(string(body), "}") {
+					truncated.Add(1)
+					return
+				}
+				if answered.Add(1) == 300 {
+					once.Do(func() { close(reachedLoad) })
+				}
+			}
+		}()
+	}
+	select {
+	case <-reachedLoad:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the load run did not reach 300 answers within 60s")
+	}
+	cancel()
+	wg.Wait()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the mock did not exit within its grace period (10 s) and a margin")
+	}
+	done <- code // for the cleanup
+	if code != 0 {
+		t.Errorf("exit %d after SIGTERM under load", code)
+	}
+	if truncated.Load() > 0 {
+		t.Errorf("%d requests got a truncated or failed answer: an accepted request must get its whole answer", truncated.Load())
+	}
+	logged := int64(strings.Count(out.String(), "msg=request "))
+	if logged != answered.Load() {
+		t.Errorf("the log has %d request lines; clients received %d answers (the log must be complete and flushed)", logged, answered.Load())
+	}
+	if answered.Load() >= clients*perClient {
+		t.Errorf("every request was answered: the stop came too late to test anything")
+	}
+	if c, err := net.DialTimeout("tcp", strings.TrimPrefix(base, "http://"), 5*time.Second); err == nil {
+		c.Close()
+		t.Error("a new connection was accepted after the shutdown")
+	}
+	t.Logf("answered %d, then %d clients found the mock gone", answered.Load(), refused.Load())
+}
