@@ -317,6 +317,50 @@ func (b *Backend) success(w http.ResponseWriter, r *http.Request, token string) 
 				return
 			}
 		}
+	case b.on(StallsAfterHeaders):
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "62")
+		w.WriteHeader(http.StatusOK)
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
+		return
+	case b.on(ResetsMidBody), b.on(EndlessHeader), b.on(HugeContentLength):
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			return
+		}
+		conn, _, err := hj.Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		switch {
+		case b.on(ResetsMidBody):
+			_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 62\r\n\r\n{\"success\":true,")
+			if tc, ok := conn.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
+		case b.on(HugeContentLength):
+			_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n{\"success\":")
+		default: // an endless header: 64 MiB at most, until the client hangs up
+			_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\n")
+			line := []byte("X-Filler: " + strings.Repeat("a", 1000) + "\r\n")
+			for range 64 << 10 {
+				_ = conn.SetWriteDeadline(time.Now().Add(time.Minute))
+				if _, err := conn.Write(line); err != nil {
+					return
+				}
+			}
+		}
+		return
+	case b.on(RedirectLoop):
+		http.Redirect(w, r, r.URL.Path, http.StatusTemporaryRedirect)
+		return
 	case b.on(DripsBody):
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)

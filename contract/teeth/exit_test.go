@@ -51,8 +51,23 @@ var exitCases = map[string]exitCase{
 	"invalid answer during a rule": func(t *testing.T) (runner.Result, string) {
 		return runBackend(t, NewBackend(InvalidJSON200), runner.Options{}), "FAILED SCHEMA-001"
 	},
+	"headers, then the body stalls": func(t *testing.T) (runner.Result, string) {
+		return runBackend(t, NewBackend(StallsAfterHeaders), runner.Options{Timeout: time.Second}), "the body did not arrive within 1s (0 bytes received)"
+	},
+	"connection reset in the middle of the body": func(t *testing.T) (runner.Result, string) {
+		return runBackend(t, NewBackend(ResetsMidBody), runner.Options{}), "connection reset by the backend in the middle of the body"
+	},
+	"endless header": func(t *testing.T) (runner.Result, string) {
+		return runBackend(t, NewBackend(EndlessHeader), runner.Options{}), "response headers exceed 256 KiB"
+	},
+	"1 GB Content-Length, then the connection closes": func(t *testing.T) (runner.Result, string) {
+		return runBackend(t, NewBackend(HugeContentLength), runner.Options{}), "the backend closed the connection in the middle of the body"
+	},
+	"redirect loop": func(t *testing.T) (runner.Result, string) {
+		return runBackend(t, NewBackend(RedirectLoop), runner.Options{}), "FAILED HTTP-006"
+	},
 	"circuit breaker open": func(t *testing.T) (runner.Result, string) {
-		return runBackend(t, NewBackend(Hangs), runner.Options{Timeout: time.Second}), "not sent: the backend did not answer the last 3 requests in time"
+		return runBackend(t, NewBackend(Hangs), runner.Options{Timeout: time.Second}), "not sent: the backend did not answer"
 	},
 	"connection refused before any rule": func(t *testing.T) (runner.Result, string) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -102,6 +117,14 @@ var exitCases = map[string]exitCase{
 		}))
 		t.Cleanup(srv.Close)
 		return runAt(t, srv.URL, runner.Options{Token: "any-token-1234"}), "rate limited: the backend answered 429"
+	},
+	"429 storm with Retry-After: 1": func(t *testing.T) (runner.Result, string) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}))
+		t.Cleanup(srv.Close)
+		return runAt(t, srv.URL, runner.Options{Token: "any-token-1234"}), "not waited on again"
 	},
 	"rate limited token command, then a token": func(t *testing.T) (runner.Result, string) {
 		bins, err := runner.Build()
@@ -153,7 +176,7 @@ func runAt(t *testing.T, base string, o runner.Options) runner.Result {
 	return res
 }
 
-var reportRow = regexp.MustCompile(`(?m)^\| ([a-zA-Z][^|]*?) \| ([0-3]) \|`)
+var reportRow = regexp.MustCompile(`(?m)^\| ([a-zA-Z0-9][^|]*?) \| ([0-3]) \|`)
 
 // TestExitStatusTable runs every row of contract/REPORT.md's table of
 // outcomes and checks the exit status it gives and what the run says; a row
@@ -182,6 +205,7 @@ func TestExitStatusTable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			res, says := c(t)
+			t.Logf("exit %d in %v", res.ExitCode, res.Elapsed.Round(100*time.Millisecond))
 			if strconv.Itoa(res.ExitCode) != want {
 				t.Errorf("exit %d, REPORT.md says %s:\n%s", res.ExitCode, want, tail(res.Output, 3000))
 			}

@@ -49,6 +49,14 @@ const (
 	AcceptsAlgNone            Knob = `issues HS256 JWTs but accepts one whose header says "alg":"none" without a signature`
 	RevokesFirstPage          Knob = "revokes one page (20, oldest first) of the user's sessions"
 
+	// What a hostile server does on a valid call (the rows of REPORT.md's
+	// exit-status table; no rule in particular).
+	StallsAfterHeaders Knob = "sends the 200's headers, then nothing"
+	ResetsMidBody      Knob = "resets the connection in the middle of the 200's body"
+	EndlessHeader      Knob = "sends header lines without end"
+	HugeContentLength  Knob = "announces a 1 GB body and closes after a few bytes"
+	RedirectLoop       Knob = "redirects a valid call to itself"
+
 	// Legitimate variations: the suite must pass them in strict mode.
 	ExtraFields            Knob = "adds extra fields to every body"
 	Charset                Knob = "sends application/json; charset=utf-8"

@@ -42,6 +42,12 @@ const maxResponseHeaderBytes = 256 << 10
 // not one per request of the run.
 const BreakerLimit = 3
 
+// BreakerTotalLimit: after this many requests of the run without an answer
+// in time, in a row or not, the client stops sending too: a backend that
+// answers most requests but stalls on every valid call (a rule or two
+// apart) costs at most this many timeouts, whatever the number of rules.
+const BreakerTotalLimit = 5
+
 // Request is one request a rule sends. Header keeps order and duplicates.
 type Request struct {
 	Name      string // what this request tries, for reports ("Basic scheme")
@@ -143,7 +149,12 @@ type Client struct {
 
 	mu        sync.Mutex
 	timeouts  int // consecutive requests without an answer in time
+	total     int // requests of the run without an answer in time
 	lastError string
+	// storm is set when a request gave up on 429s: until an answer other
+	// than 429 comes, the next 429s are not waited on (a storm costs one
+	// request's patience, not every request's).
+	storm bool
 }
 
 // NewClient builds a client that honours the proxy environment variables
@@ -201,11 +212,16 @@ func (c *Client) Do(ctx context.Context, rule string, r Request) *Exchange {
 	defer c.recorder.add(ex)
 
 	c.mu.Lock()
-	tripped := c.timeouts >= BreakerLimit
+	inARow, total := c.timeouts >= BreakerLimit, c.total >= BreakerTotalLimit
 	last := c.lastError
+	storm := c.storm
 	c.mu.Unlock()
-	if tripped {
+	switch {
+	case inARow:
 		ex.Err = fmt.Sprintf("not sent: the backend did not answer the last %d requests in time (last: %s)", BreakerLimit, last)
+		return ex
+	case total:
+		ex.Err = fmt.Sprintf("not sent: the backend did not answer %d requests of this run in time (last: %s)", BreakerTotalLimit, last)
 		return ex
 	}
 
@@ -214,7 +230,7 @@ func (c *Client) Do(ctx context.Context, rule string, r Request) *Exchange {
 	status, statusText, header, body, err := c.roundTripOnce(ctx, r)
 	for attempt := 1; status == http.StatusTooManyRequests && err == nil; attempt++ {
 		wait, ok := retryAfter(header.Get("Retry-After"))
-		if !ok || attempt > maxRateLimitRetries || waited+wait > c.settings.RateLimitWait || c.settings.RateLimitWait == 0 {
+		if storm || !ok || attempt > maxRateLimitRetries || waited+wait > c.settings.RateLimitWait || c.settings.RateLimitWait == 0 {
 			ex.RateLimited = true
 			break
 		}
@@ -245,10 +261,17 @@ func (c *Client) Do(ctx context.Context, rule string, r Request) *Exchange {
 	case ex.RateLimited:
 		ex.Err = fmt.Sprintf("rate limited: the backend answered 429 (Retry-After: %q) after the suite had waited %s on earlier 429s; lower the request rate, or raise the limit for the suite's users",
 			header.Get("Retry-After"), waited)
+		if storm {
+			ex.Err = fmt.Sprintf("rate limited: the backend answered 429 (Retry-After: %q), and has answered nothing else since an earlier request gave up waiting on 429s; not waited on again", header.Get("Retry-After"))
+		}
 	}
 	c.mu.Lock()
+	if status != 0 && err == nil {
+		c.storm = ex.RateLimited
+	}
 	if timedOut {
 		c.timeouts++
+		c.total++
 		c.lastError = ex.Err
 	} else {
 		c.timeouts = 0

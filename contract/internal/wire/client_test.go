@@ -112,6 +112,46 @@ func TestClientTimeoutsAndBreaker(t *testing.T) {
 	}
 }
 
+// TestClientBreakerCountsTheRun: timeouts apart, each followed by a prompt
+// answer, trip the breaker too once the run has had BreakerTotalLimit of
+// them: a backend that stalls only on valid calls costs that many timeouts.
+func TestClientBreakerCountsTheRun(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	var stalled atomic.Int32
+	c, _, _ := testClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("stall") == "" {
+			w.WriteHeader(401)
+			return
+		}
+		stalled.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}), 100*time.Millisecond)
+	stall := post("stall")
+	stall.Path += "?stall=1"
+	for i := 0; i < BreakerTotalLimit; i++ {
+		if ex := c.Do(context.Background(), "T", stall); !strings.Contains(ex.Err, "no answer within 100ms") {
+			t.Fatalf("stall %d: err %q", i, ex.Err)
+		}
+		if i == BreakerTotalLimit-1 {
+			break
+		}
+		if ex := c.Do(context.Background(), "T", post("prompt")); ex.Status != 401 {
+			t.Fatalf("prompt request %d: %d %q", i, ex.Status, ex.Err)
+		}
+	}
+	ex := c.Do(context.Background(), "T", post("prompt"))
+	if !strings.Contains(ex.Err, fmt.Sprintf("not sent: the backend did not answer %d requests of this run in time", BreakerTotalLimit)) {
+		t.Errorf("breaker did not trip after %d timeouts apart: %q", BreakerTotalLimit, ex.Err)
+	}
+	if n := stalled.Load(); n != BreakerTotalLimit {
+		t.Errorf("the backend received %d stalling requests, want %d", n, BreakerTotalLimit)
+	}
+}
+
 func TestClientSlowBody(t *testing.T) {
 	c, _, _ := testClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(401)
@@ -519,6 +559,45 @@ func TestClientRateLimiting(t *testing.T) {
 	}
 	if _, ok := retryAfter("soon"); ok {
 		t.Error("an unreadable Retry-After must not be waited on")
+	}
+}
+
+// TestClientRateLimitStorm: once a request has given up on 429s, the next
+// 429s are not waited on (each costs one exchange, not its Retry-After ten
+// times over) until the backend answers something else, after which the
+// client is patient again.
+func TestClientRateLimitStorm(t *testing.T) {
+	var calls atomic.Int32
+	var storming atomic.Bool
+	storming.Store(true)
+	c, _, _ := testClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if storming.Load() {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(401)
+	}), 5*time.Second)
+	c.Configure(Settings{RateLimitWait: time.Minute})
+	if ex := c.Do(context.Background(), "T", post("first")); !ex.RateLimited || calls.Load() != maxRateLimitRetries+1 {
+		t.Fatalf("the first request of a storm: rate limited %v after %d calls, want %d", ex.RateLimited, calls.Load(), maxRateLimitRetries+1)
+	}
+	for i := range 5 {
+		before := calls.Load()
+		ex := c.Do(context.Background(), "T", post("during"))
+		if !ex.RateLimited || calls.Load()-before != 1 || !strings.Contains(ex.Err, "not waited on again") {
+			t.Fatalf("request %d during the storm: rate limited %v, %d calls, %q", i, ex.RateLimited, calls.Load()-before, ex.Err)
+		}
+	}
+	storming.Store(false)
+	if ex := c.Do(context.Background(), "T", post("after")); ex.Status != 401 {
+		t.Fatalf("after the storm: %d %q", ex.Status, ex.Err)
+	}
+	storming.Store(true)
+	before := calls.Load()
+	if ex := c.Do(context.Background(), "T", post("a new storm")); !ex.RateLimited || calls.Load()-before != maxRateLimitRetries+1 {
+		t.Errorf("a new storm: the client must be patient again (%d calls)", calls.Load()-before)
 	}
 }
 

@@ -1,0 +1,163 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/flashback/revoke-contract/contract/runner"
+	"github.com/flashback/revoke-contract/internal/shell"
+)
+
+// TestNoSecretInAnyOutput runs the revoke-mock and revoke-contract
+// binaries as users do, with every output on (-v, JUnit, JSON, the mock's
+// JSON log), against the mock in mode issued (the run conforms) and in mode
+// lazy (it fails, so the reports carry reproducers, lookalike tokens
+// included). The token command records every token it hands out, and an
+// extra --header carries a known secret. Then every byte the binaries
+// wrote is searched for each secret in raw, URL-encoded, base64 and
+// JSON-escaped form, and for any 12 characters in a row of a token: none
+// may appear.
+func TestNoSecretInAnyOutput(t *testing.T) {
+	bins, err := runner.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const headerSecret = "api-key-Zx81Qv03Lm77Rt55"
+	for _, mode := range []string{"issued", "lazy"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			mockLog := filepath.Join(dir, "mock.log")
+			base := startMockProcess(t, bins.Mock, mockLog, "--sessions", mode, "--log-format", "json")
+			tokens := filepath.Join(dir, "tokens.txt")
+			cmd := `tok=$(` + shell.Quote(bins.Mock) + ` token --url "$CONTRACT_BASE_URL" --user "$CONTRACT_USER") && printf '%s\n' "$tok" >> ` + shell.Quote(tokens) + ` && printf '%s\n' "$tok"`
+			res, err := runner.Run(context.Background(), runner.Options{BaseURL: base, TokenCmd: cmd, Strict: true,
+				Args: []string{"-v", "--header", "X-Api-Key: " + headerSecret}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := map[string]int{"issued": 0, "lazy": 1}[mode]; res.ExitCode != want {
+				t.Fatalf("exit %d against the mock in mode %s, want %d:\n%s", res.ExitCode, mode, want, res.Failures())
+			}
+			stopMockProcess(t)
+			logged, err := os.ReadFile(mockLog)
+			if err != nil {
+				t.Fatal(err)
+			}
+			handed, err := os.ReadFile(tokens)
+			if err != nil {
+				t.Fatal(err)
+			}
+			secrets := strings.Fields(string(handed))
+			if len(secrets) < 50 {
+				t.Fatalf("the token command handed out %d tokens; a run takes some 75", len(secrets))
+			}
+			outputs := map[string]string{"revoke-contract output": res.Output, "JUnit report": res.JUnit, "JSON report": res.JSON, "revoke-mock log": string(logged)}
+			if mode == "lazy" && (!strings.Contains(res.Output, "$TOKEN") || !strings.Contains(res.Output, "$HEADER_X_API_KEY") || !strings.Contains(res.JSON, "${TOKEN")) {
+				t.Errorf("the failing run's reports show no placeholder: the search below would prove nothing")
+			}
+			for _, secret := range append(secrets, headerSecret) {
+				for what, text := range outputs {
+					for _, form := range secretForms(secret) {
+						if strings.Contains(text, form) {
+							t.Errorf("%s contains a secret (as %q form)", what, formName(secret, form))
+						}
+					}
+					if secret != headerSecret {
+						for i := 0; i+12 <= len(secret); i++ {
+							if strings.Contains(text, secret[i:i+12]) {
+								t.Errorf("%s contains 12 characters in a row of a token (from character %d)", what, i+1)
+								break
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func secretForms(s string) []string {
+	j, _ := json.Marshal(s)
+	return []string{s, url.QueryEscape(s), url.PathEscape(s), strings.Trim(string(j), `"`), strings.ReplaceAll(s, "/", `\/`),
+		base64.StdEncoding.EncodeToString([]byte(s)), base64.RawURLEncoding.EncodeToString([]byte(s))}
+}
+
+func formName(secret, form string) string {
+	switch form {
+	case secret:
+		return "raw"
+	case base64.StdEncoding.EncodeToString([]byte(secret)), base64.RawURLEncoding.EncodeToString([]byte(secret)):
+		return "base64"
+	}
+	return "escaped"
+}
+
+var mockReady = regexp.MustCompile(`"url":"(http://127\.0\.0\.1:\d+)"`)
+
+// startMockProcess runs the revoke-mock binary on a free port, its output
+// in logPath, and returns its base URL once it says it is ready.
+func startMockProcess(t *testing.T, bin, logPath string, args ...string) string {
+	t.Helper()
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, append([]string{"--port", "0"}, args...)...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); logf.Close(); close(exited) }()
+	stop := func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}
+	t.Cleanup(stop)
+	stopMock[t.Name()] = stop
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		f, err := os.Open(logPath)
+		if err == nil {
+			sc := bufio.NewScanner(f)
+			for sc.Scan() {
+				if m := mockReady.FindStringSubmatch(sc.Text()); m != nil {
+					f.Close()
+					return m[1]
+				}
+			}
+			f.Close()
+		}
+		select {
+		case <-exited:
+			data, _ := os.ReadFile(logPath)
+			t.Fatalf("revoke-mock exited before it was ready:\n%s", data)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatal("revoke-mock did not say it was ready within 30 s")
+	return ""
+}
+
+// stopMock stops the mock a test started, so that its log is complete.
+var stopMock = map[string]func(){}
+
+func stopMockProcess(t *testing.T) { stopMock[t.Name()]() }
