@@ -43,7 +43,7 @@ func newCORSPolicy(origins []string) (corsPolicy, error) {
 
 func normalizeOrigin(o string) (string, bool) {
 	u, err := url.Parse(o)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || strings.Contains(o, "#") || u.User != nil {
 		return "", false
 	}
 	host := u.Host

@@ -96,4 +96,14 @@ func TestCORSOriginsRestrict(t *testing.T) {
 	if _, err := mockserver.New(mockserver.Options{CORSOrigins: []string{"http://x.test/path"}}); err == nil {
 		t.Error("an origin with a path must be refused")
 	}
+	// An origin has no fragment and no query, not even an empty one (found
+	// by FuzzCORSOrigins: "http://localhost:5173#x" matched and was echoed).
+	for _, o := range []string{"http://localhost:5173#x", "http://localhost:5173/#/", "http://localhost:5173?"} {
+		if res := preflight(m, o, "POST", "authorization"); res.status != http.StatusForbidden {
+			t.Errorf("preflight from %q: %d, want 403", o, res.status)
+		}
+		if _, err := mockserver.New(mockserver.Options{CORSOrigins: []string{o}}); err == nil {
+			t.Errorf("--cors-origins %q must be refused", o)
+		}
+	}
 }

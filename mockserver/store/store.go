@@ -321,7 +321,9 @@ func lazyIdentity(token string) (string, time.Time) {
 	}
 	var iat time.Time
 	if claims.Iat != nil {
-		iat = time.Unix(int64(*claims.Iat), 0)
+		// Clamped: beyond int64 (or near its ends) the conversion wraps
+		// around, and an absurdly late iat would look long past.
+		iat = time.Unix(int64(max(-maxIat, min(*claims.Iat, maxIat))), 0)
 	}
 	for _, raw := range []json.RawMessage{claims.UserID, claims.Sub} {
 		if id := claimString(raw); id != "" {
@@ -330,6 +332,9 @@ func lazyIdentity(token string) (string, time.Time) {
 	}
 	return "token:" + token, time.Time{}
 }
+
+// maxIat bounds the iat claims read, in seconds (some 35 000 years).
+const maxIat = 1 << 40
 
 func claimString(raw json.RawMessage) string {
 	if len(raw) == 0 {

@@ -244,3 +244,24 @@ func TestForgottenLogoutStillRevokesOldJWTs(t *testing.T) {
 		t.Errorf("alice's JWT issued after her logout: %v, want Live", got)
 	}
 }
+
+// TestLazyJWTIssuedFarInTheFuture: an iat beyond int64 seconds used to wrap
+// around to the far past, so such a JWT of a user who had logged out
+// everywhere was refused as issued before the revoke-all (found by
+// FuzzLazyIdentity).
+func TestLazyJWTIssuedFarInTheFuture(t *testing.T) {
+	m := NewMemory(Lazy, nil)
+	laptop, err := m.Mint("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.RevokeAll(laptop)
+	for _, iat := range []float64{9.3e18, 1e300, float64(1 << 62)} {
+		if got := m.Check(jwt(map[string]any{"userId": "alice", "iat": iat})); got != Live {
+			t.Errorf("a JWT issued at %g, after the revoke-all: %v, want Live", iat, got)
+		}
+	}
+	if got := m.Check(jwt(map[string]any{"userId": "alice", "iat": -1e300})); got != Revoked {
+		t.Errorf("a JWT issued at -1e300, before the revoke-all: %v, want Revoked", got)
+	}
+}

@@ -4,6 +4,7 @@
 package redact
 
 import (
+	"encoding/json"
 	"net/url"
 	"slices"
 	"sort"
@@ -67,18 +68,63 @@ func HeaderPlaceholder(name string) string {
 }
 
 // Forms are the ways a token shows up in a request or an answer: raw,
-// URL-encoded, and with "/" escaped as JSON encoders such as PHP's write it.
+// URL-encoded (query and path), JSON-escaped (as encoding/json writes it,
+// with and without HTML escaping), and each with "/" escaped as JSON
+// encoders such as PHP's write it. No form is listed twice.
 func Forms(token string) []string {
-	return []string{token, url.QueryEscape(token), url.PathEscape(token), strings.ReplaceAll(token, "/", `\/`)}
+	forms := []string{token, url.QueryEscape(token), url.PathEscape(token), strings.ReplaceAll(token, "/", `\/`)}
+	for _, escapeHTML := range []bool{true, false} {
+		j := jsonEscaped(token, escapeHTML)
+		forms = append(forms, j, strings.ReplaceAll(j, "/", `\/`))
+	}
+	out := forms[:0]
+	for _, f := range forms {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
-// Redact returns s with every registered secret replaced.
+// jsonEscaped is s as encoding/json writes it inside a string, without the
+// quotes: `"`, `\` and control characters escaped, invalid UTF-8 as
+// \ufffd, and <, > and & as \u003c... when escapeHTML.
+func jsonEscaped(s string, escapeHTML bool) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(escapeHTML)
+	if enc.Encode(s) != nil { // cannot fail for a string
+		return s
+	}
+	out := strings.TrimSuffix(b.String(), "\n")
+	return out[1 : len(out)-1]
+}
+
+// maxGrowingPasses bounds the passes of Redact that do not shrink the text
+// (a placeholder longer than the secret it replaces).
+const maxGrowingPasses = 8
+
+// Redact returns s with every registered secret replaced. Replacing one
+// occurrence can complete another around the placeholder ("x" + "x$TOKENx"
+// + "x" becomes "x$TOKENx" again), so it repeats until no secret is left.
+// A pass that replaces $TOKEN (shorter than any secret) shrinks the text,
+// so this ends; passes that do not shrink it are bounded.
 func (r *Redactor) Redact(s string) string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	for _, f := range r.forms {
-		if strings.Contains(s, f.text) {
-			s = strings.ReplaceAll(s, f.text, f.placeholder)
+	for growing := 0; growing < maxGrowingPasses; {
+		before, changed := len(s), false
+		for _, f := range r.forms {
+			if strings.Contains(s, f.text) {
+				s = strings.ReplaceAll(s, f.text, f.placeholder)
+				changed = true
+			}
+		}
+		if !changed {
+			break
+		}
+		if len(s) >= before {
+			growing++
 		}
 	}
 	return s

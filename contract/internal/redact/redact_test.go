@@ -41,3 +41,26 @@ func TestSecretsHaveTheirPlaceholders(t *testing.T) {
 		t.Errorf("placeholder %q", p)
 	}
 }
+
+// TestRedactFoundByFuzzing: what FuzzRedact found. A token with characters
+// JSON escapes (<, >, &, ", \, control characters, invalid UTF-8) showed
+// up in a JSON answer as encoding/json writes it, and was kept; and a
+// token around which the placeholder rebuilt the token itself survived a
+// single pass.
+func TestRedactFoundByFuzzing(t *testing.T) {
+	tests := []struct{ token, in, want string }{
+		{`a<b>&c"d\e`, `{"m":"a\u003cb\u003e\u0026c\"d\\e"}`, `{"m":"$TOKEN"}`},
+		{`a<b>&c"d\e`, `{"m":"a<b>&c\"d\\e"}`, `{"m":"$TOKEN"}`},
+		{"jwt.with/slash\x01", `"jwt.with\/slash\u0001"`, `"$TOKEN"`},
+		{"\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8", `\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd`, "$TOKEN"},
+		{"x$TOKENx", "xx$TOKENxx", "$TOKEN"},
+		{"x$TOKENx", "xxx$TOKENxxx", "$TOKEN"},
+	}
+	for _, tt := range tests {
+		r := &Redactor{}
+		r.Add(tt.token)
+		if got := r.Redact(tt.in); got != tt.want {
+			t.Errorf("token %q: Redact(%q) = %q, want %q", tt.token, tt.in, got, tt.want)
+		}
+	}
+}

@@ -246,7 +246,7 @@ func (c *Client) Do(ctx context.Context, rule string, r Request) *Exchange {
 		status, statusText, header, body, err = c.roundTripOnce(ctx, r)
 	}
 	ex.Elapsed = time.Since(start).Round(time.Millisecond)
-	ex.Status, ex.StatusText = status, statusText
+	ex.Status, ex.StatusText = status, c.redactor.Redact(statusText)
 	if header != nil {
 		ex.RespHeader = c.redactHeader(header)
 		ex.Echoes = echoes(r.Credentials, header, body)
@@ -418,6 +418,8 @@ func describeError(err error, gotHeaders bool, bodyBytes int, timeout time.Durat
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		return fmt.Sprintf("body exceeds 1 MiB (%d bytes read before giving up)", MaxBodyBytes)
+	case errors.Is(err, errBodyFraming):
+		return fmt.Sprintf("the body's framing (chunk sizes, extensions, trailers) exceeds %d MiB for %d bytes of body: the suite stopped reading", maxResponseBodyWireBytes>>20, bodyBytes)
 	case timedOut && gotHeaders:
 		return fmt.Sprintf("the body did not arrive within %s (%d bytes received): slow or never-ending body", timeout, bodyBytes)
 	case timedOut:

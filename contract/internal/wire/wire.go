@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -113,21 +112,41 @@ func readAnswer(conn net.Conn, method string) (wireAnswer, error) {
 			}
 			return wireAnswer{}, err
 		}
+		// net/http reads any three digits; 000 to 099 are no status at all
+		// (an Exchange with status 0 and no error would be neither an
+		// answer nor a failure).
+		if resp.StatusCode < 100 {
+			return wireAnswer{}, fmt.Errorf("malformed status line: status %03d", resp.StatusCode)
+		}
 		// 100 Continue and 103 Early Hints precede the final answer.
-		if resp.StatusCode < 100 || resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
 			break
 		}
 	}
-	head.N = math.MaxInt64
-	defer resp.Body.Close()
+	// The body is capped, and so is its framing: 1 MiB sent in chunks of a
+	// byte with long extensions would otherwise be read for gigabytes.
+	head.N = maxResponseBodyWireBytes
+	// resp.Body is not closed: closing it reads it to its end, and a body
+	// without end would hold the exchange until its timeout. The caller
+	// closes the connection.
 	ans := wireAnswer{status: resp.StatusCode, statusText: statusText(resp), header: resp.Header}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
-	if err == nil && len(body) > MaxBodyBytes {
+	switch {
+	case err == nil && len(body) > MaxBodyBytes:
 		body, err = body[:MaxBodyBytes], errBodyTooLarge
+	case err != nil && head.N <= 0:
+		err = errBodyFraming
 	}
 	ans.body = body
 	return ans, err
 }
+
+// maxResponseBodyWireBytes bounds the bytes read for a body, framing
+// included: 8 times MaxBodyBytes, more than any framing of a body within
+// the cap needs in practice.
+const maxResponseBodyWireBytes = 8 * MaxBodyBytes
+
+var errBodyFraming = errors.New("the body's framing exceeds 8 MiB")
 
 // requestBytes is the request as it goes out. Raw requests are written
 // byte for byte (net/http trims header values, and "Bearer " must keep its
