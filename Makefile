@@ -93,6 +93,7 @@ unit:
 
 unit-race:
 	$(UNIT_ENV) $(GO) test -race -count=1 -timeout 10m $(RACE_PKGS)
+	$(UNIT_ENV) $(GO) test -count=1 -timeout 5m -run '^TestRevokedNeverComesBack$$' ./mockserver/store
 
 unit-plain: npm-tools test-bins
 	$(UNIT_ENV) $(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -vxFf <($(GO) list $(RACE_PKGS)))

@@ -32,45 +32,73 @@ func main() {
 	requests := flag.Int("requests", 1_000_000, "revoke-alls with distinct tokens")
 	mints := flag.Int("mints", 100_000, "sessions minted and revoked through the control API")
 	conns := flag.Int("conns", 4, "client connections")
+	only := flag.String("only", "", `"memory" or "hostile": run one part only`)
 	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	if err := run(ctx, *requests, *mints, *conns, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "soak:", err)
-		os.Exit(1)
-	}
-}
-
-func run(ctx context.Context, requests, mints, conns int, out io.Writer) error {
 	dir, err := os.MkdirTemp("", "soak-")
 	if err != nil {
-		return err
+		fmt.Fprintln(os.Stderr, "soak:", err)
+		os.Exit(1)
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "revoke-mock")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./mockserver/cmd/revoke-mock")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
-		return fmt.Errorf("building revoke-mock: %w", err)
+		fmt.Fprintln(os.Stderr, "soak: building revoke-mock:", err)
+		os.Exit(1)
 	}
+	if *only != "hostile" {
+		if err := run(ctx, bin, *requests, *mints, *conns, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "soak:", err)
+			os.Exit(1)
+		}
+	}
+	if *only != "memory" {
+		if err := hostile(ctx, bin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "soak:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// startMock runs the mock binary with args on a free port.
+func startMock(ctx context.Context, bin string, args ...string) (base string, pid int, stop func(), err error) {
 	port, err := freePort()
+	if err != nil {
+		return "", 0, nil, err
+	}
+	mock := exec.Command(bin, append([]string{"--port", strconv.Itoa(port)}, args...)...)
+	mock.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := mock.Start(); err != nil { // its log goes to /dev/null
+		return "", 0, nil, err
+	}
+	stop = func() {
+		_ = mock.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = mock.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = mock.Process.Kill()
+			<-done
+		}
+	}
+	base = fmt.Sprintf("http://127.0.0.1:%d", port)
+	if err := waitReady(ctx, base); err != nil {
+		stop()
+		return "", 0, nil, err
+	}
+	return base, mock.Process.Pid, stop, nil
+}
+
+func run(ctx context.Context, bin string, requests, mints, conns int, out io.Writer) error {
+	base, pid, stop, err := startMock(ctx, bin, "--sessions", "lazy", "--log-format", "json")
 	if err != nil {
 		return err
 	}
-	mock := exec.Command(bin, "--port", strconv.Itoa(port), "--sessions", "lazy", "--log-format", "json")
-	mock.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := mock.Start(); err != nil { // its log goes to /dev/null: a million lines
-		return err
-	}
-	defer func() {
-		_ = mock.Process.Signal(syscall.SIGTERM)
-		_ = mock.Wait()
-	}()
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	if err := waitReady(ctx, base); err != nil {
-		return err
-	}
-	pid := mock.Process.Pid
+	defer stop()
 
 	fmt.Fprintf(out, "soak: revoke-mock --sessions lazy (default --max-sessions), %d revoke-alls with distinct tokens over %d connections, 1 in 4 answered 500 (Prefer: code=500, revokes nothing)\n", requests, conns)
 	if _, err := hammer(ctx, base, 0, 10_000, conns); err != nil {

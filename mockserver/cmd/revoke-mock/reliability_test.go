@@ -130,3 +130,87 @@ func TestShutdownUnderLoad(t *testing.T) {
 	}
 	t.Logf("answered %d, then %d clients found the mock gone", answered.Load(), refused.Load())
 }
+
+// TestPipelinedRequests: three requests written at once on one connection
+// are answered in order, each as if alone: the first token's revoke-all
+// (200), another user's (200), the first token again (401).
+func TestPipelinedRequests(t *testing.T) {
+	base, _, _, _ := serve(t, "--sessions", "lazy")
+	c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	var batch strings.Builder
+	for _, tok := range []string{"pipelined-token-one", "pipelined-token-two", "pipelined-token-one"} {
+		fmt.Fprintf(&batch, "POST /sessions/revoke-all HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 0\r\n\r\n", tok)
+	}
+	if _, err := io.WriteString(c, batch.String()); err != nil {
+		t.Fatal(err)
+	}
+	rd := bufio.NewReader(c)
+	for i, want := range []int{200, 200, 401} {
+		resp, err := http.ReadResponse(rd, nil)
+		if err != nil {
+			t.Fatalf("answer %d of 3: %v", i+1, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("answer %d of 3: %d, want %d", i+1, resp.StatusCode, want)
+		}
+	}
+}
+
+// TestHugeBodySentSlowly: a body announced at 100 MiB and sent 64 KiB at a
+// time is refused with 413 once it passes the 1 MiB limit, before the
+// client has sent much more: the mock neither buffers nor waits for it.
+func TestHugeBodySentSlowly(t *testing.T) {
+	base, _, _, _ := serve(t, "--sessions", "off")
+	c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(60 * time.Second))
+	fmt.Fprintf(c, "POST /sessions/revoke-all HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer some-valid-token\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", 100<<20)
+	answer := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			close(answer)
+			return
+		}
+		answer <- resp
+	}()
+	chunk := make([]byte, 64<<10)
+	sent := 0
+	for sent < 100<<20 {
+		select {
+		case resp, ok := <-answer:
+			if !ok {
+				t.Fatalf("no answer after %d KiB of the body", sent>>10)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestEntityTooLarge {
+				t.Fatalf("answer %d after %d KiB, want 413", resp.StatusCode, sent>>10)
+			}
+			if sent > 8<<20 {
+				t.Errorf("the 413 came after %d KiB of the body: the mock read far past its 1 MiB limit", sent>>10)
+			}
+			return
+		default:
+		}
+		if _, err := c.Write(chunk); err != nil {
+			break // the mock closed the connection after answering
+		}
+		sent += len(chunk)
+		time.Sleep(5 * time.Millisecond) // slowly: a client on a slow uplink
+	}
+	resp, ok := <-answer
+	if !ok || resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("after %d KiB of the body: answer %v, want 413", sent>>10, resp)
+	}
+	resp.Body.Close()
+}
