@@ -20,11 +20,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 
+	"github.com/flashback/revoke-contract/mockserver/journal"
 	"github.com/flashback/revoke-contract/mockserver/reqlog"
+	"github.com/flashback/revoke-contract/mockserver/scenario"
 	"github.com/flashback/revoke-contract/mockserver/store"
 	"github.com/flashback/revoke-contract/spec"
 	"github.com/flashback/revoke-contract/spec/endpoint"
@@ -47,6 +50,14 @@ type Server struct {
 	filter   *openapi3filter.Options
 	control  http.Handler
 	handler  http.Handler // the middleware around dispatch
+
+	latency      Latency
+	scenarios    scenario.Store
+	journal      journal.Store // nil: off
+	redactor     *journal.Redactor
+	controlToken string
+	writeTimeout time.Duration
+	operations   map[string]*operation // by operationId, for scenarios
 }
 
 // OptionError is a bad value of one of Options' fields.
@@ -88,13 +99,19 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		spec:     sp,
-		sessions: store.NewMemory(mode, opts.Seed),
-		cors:     cors,
-		logger:   opts.Logger,
-		reqLog:   opts.RequestLog,
-		realm:    opts.Realm,
-		maxBody:  opts.MaxBodyBytes,
+		spec:         sp,
+		sessions:     store.NewMemory(mode, opts.Seed),
+		cors:         cors,
+		logger:       opts.Logger,
+		reqLog:       opts.RequestLog,
+		realm:        opts.Realm,
+		maxBody:      opts.MaxBodyBytes,
+		latency:      opts.Latency,
+		scenarios:    opts.Scenarios,
+		journal:      opts.Journal,
+		redactor:     journal.NewRedactor(),
+		controlToken: opts.ControlToken,
+		writeTimeout: opts.WriteTimeout,
 		filter: &openapi3filter.Options{
 			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, // authenticate already decided, with sessions
 			MultiError:         true,
@@ -106,9 +123,33 @@ func New(opts Options) (*Server, error) {
 	if s.maxBody <= 0 {
 		s.maxBody = 1 << 20
 	}
+	if s.writeTimeout <= 0 {
+		s.writeTimeout = DefaultWriteTimeout
+	}
+	if s.scenarios == nil {
+		s.scenarios = scenario.NewMemory()
+	}
+	if s.journal == nil && opts.JournalSize >= 0 {
+		size := opts.JournalSize
+		if size == 0 {
+			size = DefaultJournalSize
+		}
+		s.journal = journal.NewRing(size)
+	}
+	if err := checkLatency(opts.Latency); err != nil {
+		return nil, err
+	}
 	s.router, err = newRouter(sp.Kin, s.compile)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sp.Source, err)
+	}
+	s.operations = map[string]*operation{}
+	for _, e := range s.router.paths {
+		for _, op := range e.ops {
+			if op.kin.OperationID != "" {
+				s.operations[op.kin.OperationID] = op
+			}
+		}
 	}
 	s.control = s.controlAPI()
 	s.handler = s.record(s.recoverPanics(s.withCORS(http.HandlerFunc(s.dispatch))))
@@ -117,7 +158,10 @@ func New(opts Options) (*Server, error) {
 
 // compile prepares everything the pipeline needs to answer method on tmpl.
 func (s *Server) compile(tmpl, method string, kop *openapi3.Operation) (*operation, error) {
-	op := &operation{kin: kop, method: method, path: tmpl, security: securityOf(s.spec.Kin, kop)}
+	op := &operation{kin: kop, method: method, path: tmpl, name: kop.OperationID, security: securityOf(s.spec.Kin, kop)}
+	if op.name == "" {
+		op.name = method + " " + tmpl
+	}
 	op.revokes = method == http.MethodPost && tmpl == RevokeAllPath
 	item := s.spec.Kin.Paths.Value(tmpl)
 	op.validates = len(kop.Parameters) > 0 || kop.RequestBody != nil || (item != nil && len(item.Parameters) > 0)
