@@ -209,7 +209,7 @@ func parsePrefer(values []string) (preferences, error) {
 					return p, fmt.Errorf("the delay preference is a whole number of milliseconds, as in Prefer: delay=1500; got %q", val)
 				}
 				if ms > MaxDelay.Milliseconds() {
-					return p, fmt.Errorf("Prefer: delay=%s is longer than the mock's limit of %d ms (%s)", val, MaxDelay.Milliseconds(), MaxDelay)
+					return p, fmt.Errorf("the delay preference %s ms is longer than the mock's limit of %d ms (%s)", val, MaxDelay.Milliseconds(), MaxDelay)
 				}
 				p.delay, p.delaySet = time.Duration(ms)*time.Millisecond, true
 			}
