@@ -22,6 +22,9 @@ import (
 
 type serveConfig struct {
 	host, port, specPath, sessions, corsOrigins, logFormat string
+	latency                                                mockserver.Latency
+	journalSize                                            int
+	controlToken                                           string
 }
 
 // envDefault reads REVOKE_MOCK_<NAME> as a flag's default, so that a flag on
@@ -44,6 +47,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.sessions, "sessions", envDefault("sessions", "lazy"), "off, lazy or issued")
 	fs.StringVar(&c.corsOrigins, "cors-origins", envDefault("cors-origins", ""), "comma-separated allowed origins (default: every origin, echoed)")
 	fs.StringVar(&c.logFormat, "log-format", envDefault("log-format", "text"), "text or json")
+	latency := fs.String("latency", envDefault("latency", ""), "delay every request to a spec path: 300ms, or 100ms..800ms (uniform); at most 60s")
+	journalSize := fs.String("journal-size", envDefault("journal-size", strconv.Itoa(mockserver.DefaultJournalSize)), "requests kept by GET /__mock/requests (0: no journal)")
+	fs.StringVar(&c.controlToken, "control-token", envDefault("control-token", ""), "secret every /__mock/ request must carry (Authorization: Bearer ... or Mock-Control-Token)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, usageError{errors.New("see the flags above")}
@@ -51,13 +57,25 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return c, usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return c, usageError{fmt.Errorf("unexpected argument %q (the only subcommand is `token`)", fs.Arg(0))}
+		return c, usageError{fmt.Errorf("unexpected argument %q (the subcommands are `token` and `scenario`)", fs.Arg(0))}
 	}
 	if n, err := strconv.Atoi(c.port); err != nil || n < 0 || n > 65535 {
 		return c, usageError{fmt.Errorf("--port %q: want a number from 0 to 65535", c.port)}
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, usageError{fmt.Errorf("--log-format %q: want text or json", c.logFormat)}
+	}
+	var err error
+	if c.latency, err = mockserver.ParseLatency(*latency); err != nil {
+		return c, usageError{fmt.Errorf("--latency %q: want a Go duration such as 300ms, or a range such as 100ms..800ms, each at most %s", *latency, mockserver.MaxDelay)}
+	}
+	n, err := strconv.Atoi(*journalSize)
+	if err != nil || n < 0 || n > 1_000_000 {
+		return c, usageError{fmt.Errorf("--journal-size %q: want a number of requests from 0 (no journal) to 1000000", *journalSize)}
+	}
+	c.journalSize = n
+	if n == 0 {
+		c.journalSize = -1 // mockserver: negative is off
 	}
 	return c, nil
 }
@@ -102,12 +120,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		seed = append(seed, mockserver.SeedSession{User: s.User, Token: s.Token})
 	}
 	mock, err := mockserver.New(mockserver.Options{
-		Spec:        sp,
-		Sessions:    mockserver.SessionMode(c.sessions),
-		CORSOrigins: origins,
-		Logger:      logger,
-		RequestLog:  requestLog,
-		Seed:        seed,
+		Spec:         sp,
+		Sessions:     mockserver.SessionMode(c.sessions),
+		CORSOrigins:  origins,
+		Logger:       logger,
+		RequestLog:   requestLog,
+		Seed:         seed,
+		Latency:      c.latency,
+		JournalSize:  c.journalSize,
+		ControlToken: c.controlToken,
 	})
 	var optErr *mockserver.OptionError
 	if errors.As(err, &optErr) {
@@ -127,7 +148,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(origins) > 0 {
 		cors = strings.Join(origins, ", ")
 	}
-	logger.Info("revoke-mock ready", "url", "http://"+ln.Addr().String(), "spec", sp.Source, "sessions", c.sessions, "cors", cors)
+	attrs := []any{"url", "http://" + ln.Addr().String(), "spec", sp.Source, "sessions", c.sessions, "cors", cors}
+	if c.latency != (mockserver.Latency{}) {
+		attrs = append(attrs, "latency", c.latency.String())
+	}
+	if c.controlToken != "" {
+		attrs = append(attrs, "control-token", "required") // never the token itself
+	}
+	logger.Info("revoke-mock ready", attrs...)
 	_ = logOut.Flush() // the ready line is what scripts wait for
 
 	errc := make(chan error, 1)
