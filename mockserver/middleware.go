@@ -103,8 +103,10 @@ func (s *Server) record(next http.Handler) http.Handler {
 		}
 		end := time.Now()
 		if journaling {
+			var buf [1024]byte
+			headers := s.redactor.AppendHeaders(buf[:0], r.Header)
 			s.journal.Add(journal.Entry{Time: start, Method: r.Method, Path: r.URL.Path, Query: s.redactor.Query(r.URL.RawQuery),
-				Headers: s.redactor.Headers(r.Header), BodyBytes: max(r.ContentLength, 0), Status: w.status,
+				Headers: string(headers), BodyBytes: max(r.ContentLength, 0), Status: w.status,
 				Operation: w.operation, Decision: w.decision, Scenario: w.scenario, Duration: end.Sub(start), User: w.user})
 		}
 		if !logging {

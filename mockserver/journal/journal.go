@@ -9,6 +9,7 @@ package journal
 
 import (
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -22,12 +23,16 @@ type Header struct {
 
 // Entry is one request.
 type Entry struct {
-	Seq       uint64        `json:"seq"` // increasing: a later request has a larger one
-	Time      time.Time     `json:"time"`
-	Method    string        `json:"method"`
-	Path      string        `json:"path"`
-	Query     string        `json:"query,omitempty"` // secrets redacted
-	Headers   []Header      `json:"headers"`
+	Seq    uint64    `json:"seq"` // increasing: a later request has a larger one
+	Time   time.Time `json:"time"`
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
+	Query  string    `json:"query,omitempty"` // secrets redacted
+	// Headers are the request's headers, "Name: value" lines sorted by
+	// name, secrets redacted (Redactor.AppendHeaders); one string rather
+	// than a slice so that recording a request allocates little.
+	// HeaderList splits them.
+	Headers   string        `json:"headers"`
 	BodyBytes int64         `json:"bodyBytes"`
 	Status    int           `json:"status"`
 	Operation string        `json:"operation,omitempty"` // METHOD path-template, or the operationId
@@ -35,6 +40,19 @@ type Entry struct {
 	Scenario  string        `json:"scenario,omitempty"`  // the ID of the scenario that decided
 	Duration  time.Duration `json:"-"`
 	User      string        `json:"user,omitempty"` // the session's user, when known
+}
+
+// HeaderList splits e.Headers into name and value.
+func (e *Entry) HeaderList() []Header {
+	out := []Header{}
+	rest := e.Headers
+	for rest != "" {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
+		name, value, _ := strings.Cut(line, ": ")
+		out = append(out, Header{Name: name, Value: value})
+	}
+	return out
 }
 
 // Filter selects entries; zero fields select everything.

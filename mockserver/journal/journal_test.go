@@ -147,3 +147,26 @@ func TestRedactQuery(t *testing.T) {
 		t.Errorf("Query = %s, want the other parameters as sent", got)
 	}
 }
+
+// TestFingerprintCacheAgreesWithTheComputation: a cached fingerprint is
+// the computed one, for many credentials racing for few slots (run under
+// -race in make test).
+func TestFingerprintCacheAgreesWithTheComputation(t *testing.T) {
+	red := NewRedactor()
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 2000; i++ {
+				secret := fmt.Sprintf("token-%d", i%700)
+				want := string(red.fingerprint(nil, secret))
+				if got := red.Fingerprint(secret); got != want {
+					t.Errorf("Fingerprint(%s) = %s, computed %s", secret, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
