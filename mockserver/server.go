@@ -6,14 +6,23 @@
 // A request to a spec path goes through the pipeline, one stage per file:
 //
 //	route (route.go) -> authenticate (auth.go) -> validate (validate.go)
-//	  -> choose (choose.go) -> revoke (a 2xx of revoke-all) -> write (write.go)
+//	  -> choose (choose.go) -> revoke (a 2xx of revoke-all)
+//	  -> deliver (delay.go: latency, delay, fault) -> write (write.go)
 //
 // Each stage returns its result or a *halt, the one failure path, which
-// says what to answer instead and why (pipeline.go). Around the pipeline,
-// as net/http handlers compose: the request log and panic recovery
-// (middleware.go), CORS (cors.go), and the control API under /__mock/
-// (control.go). Sessions live in package store; answers are compiled from
-// the spec once, at start-up (answers.go).
+// says what to answer instead and why (pipeline.go). Choose honours Prefer
+// (code=, example=, delay=) and, without code= or example=, the oldest
+// matching scenario arranged through the control API (scenarios.go);
+// Prefer wins. The work (revocation) is done before the delivery, so a
+// delay or a fault on a 2xx revokes and the client may never hear it.
+//
+// Around the pipeline, as net/http handlers compose: the request log, the
+// request journal and panic recovery (middleware.go), CORS (cors.go), and
+// the control API under /__mock/ (control.go, scenarios.go, requests.go),
+// optionally locked by Options.ControlToken. Sessions live in package store,
+// scenarios in package scenario and the journal in package journal, each
+// behind an interface a shared store can implement; answers are compiled
+// from the spec once, at start-up (answers.go).
 package mockserver
 
 import (
