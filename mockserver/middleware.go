@@ -91,6 +91,14 @@ func (s *Server) record(next http.Handler) http.Handler {
 		if logging || journaling {
 			start = time.Now()
 		}
+		if s.scenarios.HasFaults() {
+			// Browsers resend a request whose reused connection is reset
+			// or closed before any byte of an answer (Chromium does, even
+			// for a POST): the resend would get the next answer and hide
+			// the fault. While a fault is pending, every connection serves
+			// one request, so the faulty one is always on a fresh one.
+			rw.Header().Set("Connection", "close")
+		}
 		w := recorders.Get().(*recorder)
 		*w = recorder{ResponseWriter: rw}
 		defer func() {

@@ -281,3 +281,25 @@ func TestCORSExposesMockScenario(t *testing.T) {
 		t.Errorf("Access-Control-Expose-Headers = %q, want Mock-Scenario among them", res.header.Get("Access-Control-Expose-Headers"))
 	}
 }
+
+// TestConnectionsServeOneRequestWhileAFaultIsPending: browsers resend a
+// request whose reused connection fails before any byte (Chromium does, for
+// a POST too), which would hide the fault; so while one is pending, every
+// answer closes its connection.
+func TestConnectionsServeOneRequestWhileAFaultIsPending(t *testing.T) {
+	m := newMock(t, mockserver.Options{Sessions: mockserver.SessionsOff})
+	if res := m.revoke("any"); res.close {
+		t.Fatal("Connection: close with no fault pending")
+	}
+	id := m.addScenario(`{"operation":"post__sessions_revoke-all","fault":"reset","user":"nobody"}`)["id"].(string)
+	for _, res := range []result{m.revoke("any"), m.do(http.MethodGet, "/__mock/health", nil, ""),
+		m.do(http.MethodOptions, revokeAll, http.Header{"Origin": {"http://localhost:5173"}, "Access-Control-Request-Method": {"POST"}}, "")} {
+		if !res.close {
+			t.Errorf("an answer (%d) while a fault is pending does not close its connection", res.status)
+		}
+	}
+	m.do(http.MethodDelete, "/__mock/scenarios/"+id, nil, "")
+	if res := m.revoke("any"); res.close {
+		t.Fatal("Connection: close after the fault was deleted")
+	}
+}

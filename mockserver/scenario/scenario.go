@@ -122,6 +122,9 @@ type Store interface {
 	// Take finds the oldest active scenario matching r, spends one of its
 	// uses and returns it (with the uses left after this one).
 	Take(r Request) (Scenario, bool)
+	// HasFaults reports whether an active scenario has a fault. It is
+	// asked on every request: it must be cheap.
+	HasFaults() bool
 }
 
 // Memory is the in-process Store. Requests never take a lock: they read
@@ -181,6 +184,16 @@ func (m *Memory) List() []Scenario {
 		}
 	}
 	return out
+}
+
+// HasFaults implements Store.
+func (m *Memory) HasFaults() bool {
+	for _, e := range m.current() {
+		if e.s.Fault != "" && e.remaining.Load() != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Delete implements Store.

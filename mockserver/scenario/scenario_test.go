@@ -39,11 +39,17 @@ func TestUnlimitedUntilDeleted(t *testing.T) {
 			t.Fatalf("use %d: %+v, %v", i, got, ok)
 		}
 	}
+	if !m.HasFaults() {
+		t.Error("HasFaults is false with a reset scenario active")
+	}
 	if !m.Delete(a.ID) || m.Delete(a.ID) {
 		t.Fatal("Delete should report true once, then false")
 	}
 	if _, ok := m.Take(revoke); ok {
 		t.Fatal("a deleted scenario applied")
+	}
+	if m.HasFaults() {
+		t.Error("HasFaults is true with no scenario")
 	}
 }
 
