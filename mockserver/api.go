@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/flashback/revoke-contract/mockserver/journal"
+	"github.com/flashback/revoke-contract/mockserver/reload"
 	"github.com/flashback/revoke-contract/mockserver/reqlog"
 	"github.com/flashback/revoke-contract/mockserver/scenario"
 	"github.com/flashback/revoke-contract/mockserver/store"
@@ -59,7 +60,19 @@ type Options struct {
 	// mock (NewHTTPServer's): a delayed answer's write deadline is extended
 	// by its delay beyond it, and the hang fault gives up after it.
 	WriteTimeout time.Duration // 0: DefaultWriteTimeout
+	// SpecStatus, when set, is what GET /__mock/health reports of the
+	// spec (revoke-mock --watch: the last reload and its error); nil
+	// reports the spec New was given and when.
+	SpecStatus func() SpecStatus
+
+	// Shared with the mock Reload came from.
+	sessions *store.Memory
+	redactor *journal.Redactor
 }
+
+// SpecStatus is what GET /__mock/health reports of the spec served: its
+// source, content hash, when it was loaded and the last reload error.
+type SpecStatus = reload.State
 
 // DefaultJournalSize is how many requests the journal keeps by default.
 const DefaultJournalSize = 1000

@@ -97,9 +97,13 @@ func methodNotAllowed(p, allow string) http.HandlerFunc {
 	}
 }
 
+// health says the mock is up, and which spec it serves.
 func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 	decide(w, "control.health")
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, struct {
+		Status string     `json:"status"`
+		Spec   SpecStatus `json:"spec"`
+	}{"ok", s.specStatus()})
 }
 
 // reset is a clean slate for the next test: sessions and revocations,

@@ -22,7 +22,9 @@
 // optionally locked by Options.ControlToken. Sessions live in package store,
 // scenarios in package scenario and the journal in package journal, each
 // behind an interface a shared store can implement; answers are compiled
-// from the spec once, at start-up (answers.go).
+// from the spec once, at start-up (answers.go). A live spec reload is a new
+// Server built by Reload, sharing that state, served through package
+// reload's Handler.
 package mockserver
 
 import (
@@ -35,6 +37,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/flashback/revoke-contract/mockserver/journal"
+	"github.com/flashback/revoke-contract/mockserver/reload"
 	"github.com/flashback/revoke-contract/mockserver/reqlog"
 	"github.com/flashback/revoke-contract/mockserver/scenario"
 	"github.com/flashback/revoke-contract/mockserver/store"
@@ -67,6 +70,8 @@ type Server struct {
 	controlToken string
 	writeTimeout time.Duration
 	operations   map[string]*operation // by operationId, for scenarios
+	specStatus   func() SpecStatus
+	opts         Options // for Reload
 }
 
 // OptionError is a bad value of one of Options' fields.
@@ -109,7 +114,8 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		spec:         sp,
-		sessions:     store.NewMemory(mode, opts.Seed),
+		opts:         opts,
+		sessions:     opts.sessions,
 		cors:         cors,
 		logger:       opts.Logger,
 		reqLog:       opts.RequestLog,
@@ -131,6 +137,17 @@ func New(opts Options) (*Server, error) {
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = 1 << 20
+	}
+	if s.sessions == nil {
+		s.sessions = store.NewMemory(mode, opts.Seed)
+	}
+	if opts.redactor != nil {
+		s.redactor = opts.redactor
+	}
+	s.specStatus = opts.SpecStatus
+	if s.specStatus == nil {
+		st := SpecStatus{Source: sp.Source, SHA256: reload.Hash(sp.Raw), LoadedAt: time.Now().UTC()}
+		s.specStatus = func() SpecStatus { return st }
 	}
 	if s.writeTimeout <= 0 {
 		s.writeTimeout = DefaultWriteTimeout
@@ -186,6 +203,19 @@ func (s *Server) compile(tmpl, method string, kop *openapi3.Operation) (*operati
 		op.unadorned = &choice{answer: a, example: a.examples[0], decision: "example " + a.code + "/" + exampleLabel(a.examples[0]), revoke: op.revokes}
 	}
 	return op, nil
+}
+
+// Reload builds a mock of another spec that shares this one's state:
+// sessions and revocations, scenarios, the journal (and its fingerprints).
+// Serving it instead of s (reload.Handler) is a live spec reload.
+func (s *Server) Reload(sp *spec.Spec) (*Server, error) {
+	opts := s.opts
+	opts.Spec = sp
+	opts.sessions, opts.Scenarios, opts.Journal, opts.redactor = s.sessions, s.scenarios, s.journal, s.redactor
+	if s.journal == nil {
+		opts.JournalSize = -1
+	}
+	return New(opts)
 }
 
 // Mint creates a new session (a new device) of user and returns its token.

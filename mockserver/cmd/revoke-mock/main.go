@@ -2,7 +2,7 @@
 //
 //	revoke-mock [--host 127.0.0.1] [--port 4010] [--spec FILE] [--sessions off|lazy|issued]
 //	            [--cors-origins URL,...] [--log-format text|json]
-//	            [--latency 300ms|100ms..800ms] [--journal-size 1000] [--control-token SECRET]
+//	            [--latency 300ms|100ms..800ms] [--journal-size 1000] [--control-token SECRET] [--watch]
 //	revoke-mock token --url http://127.0.0.1:4010 --user alice
 //	revoke-mock scenario add --operation post__sessions_revoke-all --status 500 [--times 1] [--delay 1.5s] [--fault reset] ...
 //	revoke-mock scenario list|clear

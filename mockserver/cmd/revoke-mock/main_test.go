@@ -180,6 +180,8 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		{"--nope"},
 		{"extra"},
 		{"--cors-origins", "http://x.test/path"},
+		{"--watch"},
+		{"--watch=maybe", "--spec", "x.yaml"},
 		{"--latency", "61s"},
 		{"--latency", "300"},
 		{"--latency", "800ms..100ms"},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/flashback/revoke-contract/fixtures"
 	"github.com/flashback/revoke-contract/mockserver"
+	"github.com/flashback/revoke-contract/mockserver/reload"
 	"github.com/flashback/revoke-contract/mockserver/reqlog"
 	"github.com/flashback/revoke-contract/spec"
 )
@@ -25,6 +26,7 @@ type serveConfig struct {
 	latency                                                mockserver.Latency
 	journalSize                                            int
 	controlToken                                           string
+	watch                                                  bool
 }
 
 // envDefault reads REVOKE_MOCK_<NAME> as a flag's default, so that a flag on
@@ -50,6 +52,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	latency := fs.String("latency", envDefault("latency", ""), "delay every request to a spec path: 300ms, or 100ms..800ms (uniform); at most 60s")
 	journalSize := fs.String("journal-size", envDefault("journal-size", strconv.Itoa(mockserver.DefaultJournalSize)), "requests kept by GET /__mock/requests (0: no journal)")
 	fs.StringVar(&c.controlToken, "control-token", envDefault("control-token", ""), "secret every /__mock/ request must carry (Authorization: Bearer ... or Mock-Control-Token)")
+	watchEnv := envDefault("watch", "false")
+	watchDefault, watchEnvErr := strconv.ParseBool(watchEnv)
+	fs.BoolVar(&c.watch, "watch", watchDefault, "reload --spec when the file changes (polled; a broken edit keeps the last good spec)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, usageError{errors.New("see the flags above")}
@@ -66,6 +71,12 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return c, usageError{fmt.Errorf("--log-format %q: want text or json", c.logFormat)}
 	}
 	var err error
+	if watchEnvErr != nil {
+		return c, usageError{fmt.Errorf("REVOKE_MOCK_WATCH=%q (--watch): want true or false", watchEnv)}
+	}
+	if c.watch && c.specPath == "" {
+		return c, usageError{errors.New("--watch reloads the file given with --spec; the embedded spec never changes")}
+	}
 	if c.latency, err = mockserver.ParseLatency(*latency); err != nil {
 		return c, usageError{fmt.Errorf("--latency %q: want a Go duration such as 300ms, or a range such as 100ms..800ms, each at most %s", *latency, mockserver.MaxDelay)}
 	}
@@ -119,6 +130,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, s := range fixtures.Sessions() {
 		seed = append(seed, mockserver.SeedSession{User: s.User, Token: s.Token})
 	}
+	var status *reload.Status
+	var specStatus func() mockserver.SpecStatus
+	if c.watch {
+		status = reload.NewStatus(reload.State{Source: sp.Source, SHA256: reload.Hash(sp.Raw), LoadedAt: time.Now().UTC(), Watching: true})
+		specStatus = status.Get
+	}
 	mock, err := mockserver.New(mockserver.Options{
 		Spec:         sp,
 		Sessions:     mockserver.SessionMode(c.sessions),
@@ -129,6 +146,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Latency:      c.latency,
 		JournalSize:  c.journalSize,
 		ControlToken: c.controlToken,
+		SpecStatus:   specStatus,
 	})
 	var optErr *mockserver.OptionError
 	if errors.As(err, &optErr) {
@@ -142,7 +160,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (is another mock or Prism already running? try --port)", net.JoinHostPort(c.host, c.port), err)
 	}
-	srv := mockserver.NewHTTPServer(ln.Addr().String(), mock)
+	var handler http.Handler = mock
+	if c.watch {
+		handler = watchSpec(ctx, c.specPath, sp, mock, status, logger)
+	}
+	srv := mockserver.NewHTTPServer(ln.Addr().String(), handler)
 	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 	cors := "every origin (echoed)"
 	if len(origins) > 0 {
@@ -154,6 +176,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if c.controlToken != "" {
 		attrs = append(attrs, "control-token", "required") // never the token itself
+	}
+	if c.watch {
+		attrs = append(attrs, "watch", true)
 	}
 	logger.Info("revoke-mock ready", attrs...)
 	_ = logOut.Flush() // the ready line is what scripts wait for
@@ -175,4 +200,33 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	return nil
+}
+
+// watchInterval is how often --watch looks at the spec file.
+const watchInterval = 250 * time.Millisecond
+
+// watchSpec serves mock and, until ctx ends, reloads path when its content
+// changes: a valid edit is served from the next request on, sharing the
+// mock's sessions, scenarios and journal (requests in flight finish on the
+// old spec); an invalid one is logged with its problems (file, line,
+// field) and the last good spec keeps serving.
+func watchSpec(ctx context.Context, path string, sp *spec.Spec, mock *mockserver.Server, status *reload.Status, logger *slog.Logger) http.Handler {
+	h := reload.NewHandler(mock)
+	current := mock
+	go reload.Watch(ctx, path, watchInterval, reload.Hash(sp.Raw), status, func(data []byte) error {
+		next, err := spec.Load(path, data)
+		if err == nil {
+			var m *mockserver.Server
+			if m, err = current.Reload(next); err == nil {
+				h.Swap(m)
+				current = m
+				logger.Info("spec reloaded", "spec", path, "sha256", reload.Hash(data))
+				return nil
+			}
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+		logger.Warn("spec reload refused; still serving the last good spec", "error", err.Error())
+		return err
+	})
+	return h
 }
