@@ -59,6 +59,9 @@ func (s *Server) choose(op *operation, r *http.Request, user string) (*choice, d
 	}
 	if taken {
 		d.scenario, d.fault = sc.ID, sc.Fault
+		if sc.Fault == scenario.Drip {
+			d.delay = sc.Delay // the drip's duration (0: its default), not a wait before it
+		}
 		c, h := s.pick(op, sc.Status, sc.Example, "scenario "+sc.ID)
 		if h != nil {
 			// The spec changed under the scenario (it was checked when added).
