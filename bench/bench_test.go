@@ -87,6 +87,7 @@ func BenchmarkMock(b *testing.B) {
 		status int
 	}{
 		{"200-valid-token-sessions-off", mockserver.Options{Sessions: mockserver.SessionsOff}, []string{"Authorization", benchAuthorization}, 200},
+		{"200-valid-token-sessions-off-journal-off", mockserver.Options{Sessions: mockserver.SessionsOff, JournalSize: -1}, []string{"Authorization", benchAuthorization}, 200},
 		{"200-valid-token-sessions-off-logged", mockserver.Options{Sessions: mockserver.SessionsOff, RequestLog: discardRequestLog()}, []string{"Authorization", benchAuthorization}, 200},
 		{"200-valid-token-sessions-off-slog", mockserver.Options{Sessions: mockserver.SessionsOff, Logger: discardLogger()}, []string{"Authorization", benchAuthorization}, 200},
 		{"200-cors-origin-sessions-off", mockserver.Options{Sessions: mockserver.SessionsOff}, []string{"Authorization", benchAuthorization, "Origin", "http://127.0.0.1:5173"}, 200},
@@ -157,6 +158,69 @@ func BenchmarkMockVsBare(b *testing.B) {
 			b.ReportMetric(float64(mockTime)/float64(bareTime), "mock/bare")
 		})
 	}
+}
+
+// BenchmarkJournalOnVsOff interleaves batches of the mock's 200 with the
+// request journal on (the default, 1000 entries) and off, both with the
+// request log revoke-mock writes, and reports both costs and their ratio:
+// "in-process" through ServeHTTP (the journal's own cost, magnified: no
+// network), "loopback" through a real HTTP/1.1 connection as a client
+// sees it. Allocations per request are in BenchmarkMock's
+// 200-valid-token-sessions-off (on) and ...-journal-off.
+func BenchmarkJournalOnVsOff(b *testing.B) {
+	on := newMock(b, mockserver.Options{Sessions: mockserver.SessionsOff, RequestLog: discardRequestLog()})
+	off := newMock(b, mockserver.Options{Sessions: mockserver.SessionsOff, RequestLog: discardRequestLog(), JournalSize: -1})
+	headers := []string{"Authorization", benchAuthorization, "Accept", "application/json", "User-Agent", "bench"}
+	interleave := func(b *testing.B, batch int, onReq, offReq func()) {
+		var onTime, offTime time.Duration
+		var batches int
+		for b.Loop() {
+			t0 := time.Now()
+			for range batch {
+				onReq()
+			}
+			t1 := time.Now()
+			for range batch {
+				offReq()
+			}
+			offTime += time.Since(t1)
+			onTime += t1.Sub(t0)
+			batches++
+		}
+		n := float64(batches * batch)
+		b.ReportMetric(float64(onTime.Nanoseconds())/n, "on-ns/req")
+		b.ReportMetric(float64(offTime.Nanoseconds())/n, "off-ns/req")
+		b.ReportMetric(float64(onTime)/float64(offTime), "on/off")
+	}
+	b.Run("in-process", func(b *testing.B) {
+		r := newRequest(headers...)
+		serveOnce(b, on, r, http.StatusOK)
+		serveOnce(b, off, r, http.StatusOK)
+		interleave(b, 64, func() { on.ServeHTTP(httptest.NewRecorder(), r) }, func() { off.ServeHTTP(httptest.NewRecorder(), r) })
+	})
+	b.Run("loopback", func(b *testing.B) {
+		onSrv, offSrv := httptest.NewServer(on), httptest.NewServer(off)
+		defer onSrv.Close()
+		defer offSrv.Close()
+		send := func(client *http.Client, url string) func() {
+			return func() {
+				req, _ := http.NewRequest(http.MethodPost, url+revokeAll, nil)
+				for i := 0; i+1 < len(headers); i += 2 {
+					req.Header.Set(headers[i], headers[i+1])
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("answered %d", resp.StatusCode)
+				}
+			}
+		}
+		interleave(b, 16, send(onSrv.Client(), onSrv.URL), send(offSrv.Client(), offSrv.URL))
+	})
 }
 
 // kinRouter builds a kin-openapi router on a private copy of the spec with

@@ -165,6 +165,8 @@ func TestBrowser(t *testing.T) {
 		r.wantStatus(t, 200)
 		r.wantBody(t, documented(t, "200", "success"))
 	})
+
+	scenarioChecks(t, b, page)
 }
 
 // --- browser ---------------------------------------------------------------
@@ -512,6 +514,7 @@ type fetchResult struct {
 	WWWAuthenticate   *string        `json:"wwwAuthenticate"`
 	PreferenceApplied *string        `json:"preferenceApplied"`
 	ContentType       string         `json:"contentType"`
+	MockScenario      *string        `json:"mockScenario"`
 }
 
 func (r fetchResult) wantStatus(t *testing.T, status int) {

@@ -2,6 +2,10 @@
 // against the mock: a page on one loopback origin calls the mock on another,
 // so every answer passes Chromium's own CORS checks, preflights included.
 //
-// The tests live in browser_test.go; they skip loudly when Chromium is not
+// The tests live in browser_test.go and scenarios_test.go (the page's "Log
+// out everywhere" button, which sends no Prefer header, driven through
+// scenarios arranged on the control API: the documented error, the loading
+// state during a delay, the network-error path of a fault, and the journal
+// as proof of what the page sent); they skip loudly when Chromium is not
 // installed, and fail instead when REQUIRE_CHROMIUM=1 (as CI sets it).
 package e2e

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -50,6 +52,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			if want := map[string]int{"issued": 0, "lazy": 1}[mode]; res.ExitCode != want {
 				t.Fatalf("exit %d against the mock in mode %s, want %d:\n%s", res.ExitCode, mode, want, res.Failures())
 			}
+			journal := fetchJournal(t, base)
 			stopMockProcess(t)
 			logged, err := os.ReadFile(mockLog)
 			if err != nil {
@@ -63,7 +66,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			if len(secrets) < 50 {
 				t.Fatalf("the token command handed out %d tokens; a run takes some 75", len(secrets))
 			}
-			outputs := map[string]string{"revoke-contract output": res.Output, "JUnit report": res.JUnit, "JSON report": res.JSON, "revoke-mock log": string(logged)}
+			outputs := map[string]string{"revoke-contract output": res.Output, "JUnit report": res.JUnit, "JSON report": res.JSON, "revoke-mock log": string(logged), "revoke-mock journal": journal}
 			if mode == "lazy" && (!strings.Contains(res.Output, "$TOKEN") || !strings.Contains(res.Output, "$HEADER_X_API_KEY") || !strings.Contains(res.JSON, "${TOKEN")) {
 				t.Errorf("the failing run's reports show no placeholder: the search below would prove nothing")
 			}
@@ -86,6 +89,22 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fetchJournal is the mock's request journal (GET /__mock/requests), every
+// request it kept.
+func fetchJournal(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/__mock/requests?limit=1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 || !strings.Contains(string(data), "revoke-all") {
+		t.Fatalf("the journal: %d %v %.200s", resp.StatusCode, err, data)
+	}
+	return string(data)
 }
 
 func secretForms(s string) []string {

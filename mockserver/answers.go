@@ -20,6 +20,7 @@ type operation struct {
 	kin      *openapi3.Operation
 	method   string
 	path     string
+	name     string // the operationId, or "METHOD path" when it has none
 	security []requirement
 	answers  []*answer // by status code, ascending; "default" last
 	revokes  bool      // a 2xx answer revokes every session of the caller

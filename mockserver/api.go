@@ -5,7 +5,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/flashback/revoke-contract/mockserver/journal"
+	"github.com/flashback/revoke-contract/mockserver/reload"
 	"github.com/flashback/revoke-contract/mockserver/reqlog"
+	"github.com/flashback/revoke-contract/mockserver/scenario"
 	"github.com/flashback/revoke-contract/mockserver/store"
 	"github.com/flashback/revoke-contract/spec"
 )
@@ -43,10 +46,46 @@ type Options struct {
 	// oldest are forgotten first, and revoked tokens stay revoked whatever
 	// is forgotten (store.Memory).
 	MaxSessions int
+
+	// Latency delays every request to a spec path (never the control
+	// API); see ParseLatency. The zero value adds none.
+	Latency Latency
+	// Scenarios keeps the outcomes arranged through /__mock/scenarios.
+	Scenarios scenario.Store // nil: in memory
+	// Journal keeps the requests GET /__mock/requests lists.
+	Journal journal.Store // nil: a ring of JournalSize entries
+	// JournalSize bounds the in-memory journal: 0 is DefaultJournalSize,
+	// a negative size turns the journal off.
+	JournalSize int
+	// ControlToken, when set, is required on every /__mock/ request, as
+	// "Authorization: Bearer <token>" or "Mock-Control-Token: <token>".
+	ControlToken string
+	// WriteTimeout is the write timeout of the http.Server in front of the
+	// mock (NewHTTPServer's): a delayed answer's write deadline is extended
+	// by its delay beyond it, and the hang fault gives up after it.
+	WriteTimeout time.Duration // 0: DefaultWriteTimeout
+	// SpecStatus, when set, is what GET /__mock/health reports of the
+	// spec (revoke-mock --watch: the last reload and its error); nil
+	// reports the spec New was given and when.
+	SpecStatus func() SpecStatus
+
+	// Shared with the mock Reload came from.
+	sessions *store.Memory
+	redactor *journal.Redactor
 }
 
 // DefaultMaxSessions is the cap on live sessions unless Options say.
 const DefaultMaxSessions = store.DefaultMaxSessions
+
+// SpecStatus is what GET /__mock/health reports of the spec served: its
+// source, content hash, when it was loaded and the last reload error.
+type SpecStatus = reload.State
+
+// DefaultJournalSize is how many requests the journal keeps by default.
+const DefaultJournalSize = 1000
+
+// DefaultWriteTimeout is NewHTTPServer's write timeout.
+const DefaultWriteTimeout = 15 * time.Second
 
 // SeedSession is a session that exists before any request.
 type SeedSession = store.Seed
@@ -59,7 +98,7 @@ func NewHTTPServer(addr string, h http.Handler) *http.Server {
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      15 * time.Second,
+		WriteTimeout:      DefaultWriteTimeout,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}

@@ -43,22 +43,23 @@ var credentialTable = map[credentialProblem]struct {
 
 // authenticate is the pipeline's second stage: it checks r against the
 // operation's security and the session store, and returns the bearer token
-// found (for revocation), or the spec's 401 with an RFC 6750 challenge.
-func (s *Server) authenticate(r *http.Request, op *operation) (string, *halt) {
+// found (for revocation) and the session's user when known (for scenarios
+// and the journal), or the spec's 401 with an RFC 6750 challenge.
+func (s *Server) authenticate(r *http.Request, op *operation) (token, user string, h *halt) {
 	if len(op.security) == 0 {
-		return "", nil
+		return "", "", nil
 	}
 	worst := credMissing
 	for _, alt := range op.security {
-		token, p := s.satisfy(r, alt)
+		token, user, p := s.satisfy(r, alt)
 		if p == credOK {
-			return token, nil
+			return token, user, nil
 		}
 		if credentialTable[p].rank > credentialTable[worst].rank {
 			worst = p
 		}
 	}
-	return "", op.unauthorized[worst]
+	return "", "", op.unauthorized[worst]
 }
 
 // unauthorizedHalts prepares op's 401 for each credential problem: the
@@ -195,29 +196,30 @@ func isB64Token(s string) bool {
 	return true
 }
 
-func (s *Server) satisfy(r *http.Request, alt requirement) (string, credentialProblem) {
-	var token string
+func (s *Server) satisfy(r *http.Request, alt requirement) (string, string, credentialProblem) {
+	var token, user string
 	for _, sch := range alt {
 		switch sch.kind {
 		case "bearer":
 			t, p := bearerToken(r.Header.Get("Authorization"))
 			if p != credOK {
-				return "", p
+				return "", "", p
 			}
-			switch s.sessions.Check(t) {
+			st, u := s.sessions.Session(t)
+			switch st {
 			case store.Unknown:
-				return "", credUnknown
+				return "", "", credUnknown
 			case store.Revoked:
-				return "", credRevoked
+				return "", "", credRevoked
 			}
-			token = t
+			token, user = t, u
 		case "basic":
 			h := r.Header.Get("Authorization")
 			if h == "" {
-				return "", credMissing
+				return "", "", credMissing
 			}
 			if sch, rest, _ := strings.Cut(h, " "); !strings.EqualFold(sch, "Basic") || strings.TrimSpace(rest) == "" {
-				return "", credScheme
+				return "", "", credScheme
 			}
 		case "apiKey":
 			var v string
@@ -232,9 +234,9 @@ func (s *Server) satisfy(r *http.Request, alt requirement) (string, credentialPr
 				}
 			}
 			if v == "" {
-				return "", credMissing
+				return "", "", credMissing
 			}
 		}
 	}
-	return token, credOK
+	return token, user, credOK
 }

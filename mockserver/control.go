@@ -35,6 +35,9 @@ func (s *Server) controlAPI() http.Handler {
 		{path: "health", handlers: map[string]http.HandlerFunc{http.MethodGet: s.health}, allow: "GET, HEAD"},
 		{path: "sessions", handlers: map[string]http.HandlerFunc{http.MethodPost: s.mintSession}, allow: "POST"},
 		{path: "reset", handlers: map[string]http.HandlerFunc{http.MethodPost: s.reset}, allow: "POST"},
+		{path: "scenarios", handlers: map[string]http.HandlerFunc{http.MethodGet: s.listScenarios, http.MethodPost: s.addScenario, http.MethodDelete: s.clearScenarios}, allow: "GET, HEAD, POST, DELETE"},
+		{path: "scenarios/{id}", handlers: map[string]http.HandlerFunc{http.MethodDelete: s.deleteScenario}, allow: "DELETE"},
+		{path: "requests", handlers: map[string]http.HandlerFunc{http.MethodGet: s.listRequests, http.MethodDelete: s.clearRequests}, allow: "GET, HEAD, DELETE"},
 	}
 	var available []string
 	mux := http.NewServeMux()
@@ -57,6 +60,9 @@ func (s *Server) controlAPI() http.Handler {
 	}
 	mux.HandleFunc(controlPrefix, notFound)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.controlAllowed(w, r) {
+			return
+		}
 		if !isCleanPath(r.URL.Path) {
 			notFound(w, r)
 			return
@@ -91,14 +97,24 @@ func methodNotAllowed(p, allow string) http.HandlerFunc {
 	}
 }
 
+// health says the mock is up, and which spec it serves.
 func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 	decide(w, "control.health")
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, struct {
+		Status string     `json:"status"`
+		Spec   SpecStatus `json:"spec"`
+	}{"ok", s.specStatus()})
 }
 
+// reset is a clean slate for the next test: sessions and revocations,
+// scenarios and the journal are forgotten, the seeds restored.
 func (s *Server) reset(w http.ResponseWriter, _ *http.Request) {
 	decide(w, "control.reset")
 	s.sessions.Reset()
+	s.scenarios.Clear()
+	if s.journal != nil {
+		s.journal.Clear()
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

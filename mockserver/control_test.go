@@ -10,8 +10,8 @@ import (
 
 func TestControlAPI(t *testing.T) {
 	m := newMock(t, mockserver.Options{Sessions: mockserver.SessionsIssued})
-	if res := m.do(http.MethodGet, "/__mock/health", nil, ""); res.status != 200 || string(res.body) != `{"status":"ok"}` {
-		t.Errorf("health: %d %s", res.status, res.body)
+	if res := m.do(http.MethodGet, "/__mock/health", nil, ""); res.status != 200 || !strings.HasPrefix(string(res.body), `{"status":"ok","spec":{"source":"spec/openapi.yaml (embedded)","sha256":"`) {
+		t.Errorf("health: %d %s, want status ok first, then the spec served", res.status, res.body)
 	}
 	res := m.do(http.MethodPost, "/__mock/sessions", nil, `{"user":"alice"}`)
 	if res.status != http.StatusCreated || res.json(t)["user"] != "alice" {

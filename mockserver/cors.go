@@ -7,8 +7,9 @@ import (
 )
 
 // exposedHeaders are the answer headers a page may read besides the
-// CORS-safelisted ones: the 401 challenge, the applied preference and Allow.
-const exposedHeaders = "WWW-Authenticate, Preference-Applied, Allow"
+// CORS-safelisted ones: the 401 challenge, the applied preference, Allow
+// and the scenario that decided.
+const exposedHeaders = "WWW-Authenticate, Preference-Applied, Allow, " + ScenarioHeader
 
 // defaultAllowedHeaders answer a preflight that lists no headers.
 const defaultAllowedHeaders = "Authorization, Content-Type, Prefer"

@@ -61,6 +61,7 @@ type result struct {
 	status int
 	header http.Header
 	body   []byte
+	close  bool // the answer closes its connection (Connection: close)
 }
 
 func (r result) json(t *testing.T) map[string]any {
@@ -96,7 +97,7 @@ func (m *mock) do(method, path string, header http.Header, body string) result {
 	if err != nil {
 		m.t.Fatal(err)
 	}
-	res := result{status: resp.StatusCode, header: resp.Header, body: data}
+	res := result{status: resp.StatusCode, header: resp.Header, body: data, close: resp.Close}
 	if path == revokeAll && method == http.MethodPost && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
 		checkAgainstSpec(m.t, req, res)
 	}

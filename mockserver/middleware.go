@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flashback/revoke-contract/mockserver/journal"
 	"github.com/flashback/revoke-contract/mockserver/reqlog"
 )
 
@@ -17,10 +18,13 @@ import (
 // handlers inside name their decision with decide.
 type recorder struct {
 	http.ResponseWriter
-	status   int
-	bytes    int
-	wrote    bool
-	decision string
+	status    int
+	bytes     int
+	wrote     bool
+	decision  string
+	operation string // for the journal: the operation routed to
+	user      string // the session's user, when known
+	scenario  string // the ID of the scenario that decided
 }
 
 func (w *recorder) WriteHeader(code int) {
@@ -49,17 +53,51 @@ func decide(w http.ResponseWriter, decision string) {
 	}
 }
 
+// appendDecision adds what happened after the decision (a client that
+// left during a delay, a hang that ended).
+func appendDecision(w http.ResponseWriter, more string) {
+	if rec, ok := w.(*recorder); ok {
+		rec.decision += more
+	}
+}
+
+// annotate records, for the journal, the operation a request was routed to
+// and its session's user.
+func annotate(w http.ResponseWriter, operation, user string) {
+	if rec, ok := w.(*recorder); ok {
+		rec.operation, rec.user = operation, user
+	}
+}
+
+// noteScenario records the scenario that decided the answer.
+func noteScenario(w http.ResponseWriter, id string) {
+	if rec, ok := w.(*recorder); ok {
+		rec.scenario = id
+	}
+}
+
 var recorders = sync.Pool{New: func() any { return new(recorder) }}
 
-// record wraps every request in a recorder and, when there is a log, writes
-// one line per request at the end: the path only (a query string may carry
-// a credential), never a header, so never a token.
+// record wraps every request in a recorder and, at the end, writes one
+// line to the request log (the path only: a query string may carry a
+// credential; never a header, so never a token) and, for a request to a
+// spec path, one entry to the journal (credentials reduced to a
+// fingerprint).
 func (s *Server) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		var start time.Time
 		logging := s.reqLog != nil || s.logger != nil
-		if logging {
+		journaling := s.journal != nil && !hasControlPrefix(r.URL.Path)
+		if logging || journaling {
 			start = time.Now()
+		}
+		if s.scenarios.HasFaults() {
+			// Browsers resend a request whose reused connection is reset
+			// or closed before any byte of an answer (Chromium does, even
+			// for a POST): the resend would get the next answer and hide
+			// the fault. While a fault is pending, every connection serves
+			// one request, so the faulty one is always on a fresh one.
+			rw.Header().Set("Connection", "close")
 		}
 		w := recorders.Get().(*recorder)
 		*w = recorder{ResponseWriter: rw}
@@ -68,10 +106,20 @@ func (s *Server) record(next http.Handler) http.Handler {
 			recorders.Put(w)
 		}()
 		next.ServeHTTP(w, r)
-		if !logging {
+		if !logging && !journaling {
 			return
 		}
 		end := time.Now()
+		if journaling {
+			var buf [1024]byte
+			headers := s.redactor.AppendHeaders(buf[:0], r.Header)
+			s.journal.Add(journal.Entry{Time: start, Method: r.Method, Path: r.URL.Path, Query: s.redactor.Query(r.URL.RawQuery),
+				Headers: string(headers), BodyBytes: max(r.ContentLength, 0), Status: w.status,
+				Operation: w.operation, Decision: w.decision, Scenario: w.scenario, Duration: end.Sub(start), User: w.user})
+		}
+		if !logging {
+			return
+		}
 		if s.reqLog != nil {
 			s.reqLog.Log(reqlog.Line{Time: end, Method: r.Method, Path: r.URL.Path, Status: w.status,
 				Duration: end.Sub(start), Bytes: w.bytes, Decision: w.decision})

@@ -8,29 +8,50 @@ import "net/http"
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	m, h := s.route(r)
 	if h != nil {
-		writeHalt(w, h)
+		s.writeHaltLate(w, r, h)
 		return
 	}
-	token, h := s.authenticate(r, m.op)
+	annotate(w, m.op.name, "")
+	token, user, h := s.authenticate(r, m.op)
 	if h != nil {
-		writeHalt(w, h)
+		s.writeHaltLate(w, r, h)
 		return
 	}
+	annotate(w, m.op.name, user)
 	if h := s.validate(r, m); h != nil {
-		writeHalt(w, h)
+		s.writeHaltLate(w, r, h)
 		return
 	}
-	c, h := s.choose(m.op, r)
+	c, d, h := s.choose(m.op, r, user)
 	if h != nil {
-		writeHalt(w, h)
+		s.writeHaltLate(w, r, h)
 		return
 	}
+	// The work comes first: whatever the delay or the fault, a 2xx of
+	// revoke-all has revoked when the client could have heard of it.
 	if c.revokes() && token != "" {
 		s.sessions.RevokeAll(token)
 	}
 	decide(w, c.decision)
-	s.write(w, c)
+	if d.scenario != "" {
+		w.Header().Set(ScenarioHeader, d.scenario)
+		noteScenario(w, d.scenario)
+	}
+	s.deliver(w, r, c, d)
 }
+
+// writeHaltLate writes a halt after the mock's latency, if any: a slow
+// network is slow for errors too.
+func (s *Server) writeHaltLate(w http.ResponseWriter, r *http.Request, h *halt) {
+	if !s.wait(w, r, s.latency.draw()) {
+		decide(w, h.decision+"; client left during the delay")
+		return
+	}
+	writeHalt(w, h)
+}
+
+// ScenarioHeader names, on an answer a scenario decided, that scenario.
+const ScenarioHeader = "Mock-Scenario"
 
 // halt is a stage's decision to answer something else than the operation's
 // answer: a documented answer (the spec's 401), a problem of the mock's own,

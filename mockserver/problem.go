@@ -3,15 +3,16 @@ package mockserver
 // Problem types of the answers the mock itself makes (never the spec's).
 // They are stable: clients and tests may match on them.
 const (
-	problemNotFound           = "urn:revoke-mock:problem:not-found"
-	problemMethodNotAllowed   = "urn:revoke-mock:problem:method-not-allowed"
-	problemInvalidRequest     = "urn:revoke-mock:problem:invalid-request"
-	problemUnknownPreference  = "urn:revoke-mock:problem:unknown-preference"
-	problemBodyTooLarge       = "urn:revoke-mock:problem:body-too-large"
-	problemOriginNotAllowed   = "urn:revoke-mock:problem:origin-not-allowed"
-	problemUnauthorized       = "urn:revoke-mock:problem:unauthorized"
-	problemInvalidControlCall = "urn:revoke-mock:problem:invalid-control-request"
-	problemInternal           = "urn:revoke-mock:problem:internal-error"
+	problemNotFound            = "urn:revoke-mock:problem:not-found"
+	problemMethodNotAllowed    = "urn:revoke-mock:problem:method-not-allowed"
+	problemInvalidRequest      = "urn:revoke-mock:problem:invalid-request"
+	problemUnknownPreference   = "urn:revoke-mock:problem:unknown-preference"
+	problemBodyTooLarge        = "urn:revoke-mock:problem:body-too-large"
+	problemOriginNotAllowed    = "urn:revoke-mock:problem:origin-not-allowed"
+	problemUnauthorized        = "urn:revoke-mock:problem:unauthorized"
+	problemInvalidControlCall  = "urn:revoke-mock:problem:invalid-control-request"
+	problemControlUnauthorized = "urn:revoke-mock:problem:control-unauthorized"
+	problemInternal            = "urn:revoke-mock:problem:internal-error"
 )
 
 // Problem is an RFC 9457 problem details object, extended with the fields

@@ -6,25 +6,40 @@
 // A request to a spec path goes through the pipeline, one stage per file:
 //
 //	route (route.go) -> authenticate (auth.go) -> validate (validate.go)
-//	  -> choose (choose.go) -> revoke (a 2xx of revoke-all) -> write (write.go)
+//	  -> choose (choose.go) -> revoke (a 2xx of revoke-all)
+//	  -> deliver (delay.go: latency, delay, fault) -> write (write.go)
 //
 // Each stage returns its result or a *halt, the one failure path, which
-// says what to answer instead and why (pipeline.go). Around the pipeline,
-// as net/http handlers compose: the request log and panic recovery
-// (middleware.go), CORS (cors.go), and the control API under /__mock/
-// (control.go). Sessions live in package store; answers are compiled from
-// the spec once, at start-up (answers.go).
+// says what to answer instead and why (pipeline.go). Choose honours Prefer
+// (code=, example=, delay=) and, without code= or example=, the oldest
+// matching scenario arranged through the control API (scenarios.go);
+// Prefer wins. The work (revocation) is done before the delivery, so a
+// delay or a fault on a 2xx revokes and the client may never hear it.
+//
+// Around the pipeline, as net/http handlers compose: the request log, the
+// request journal and panic recovery (middleware.go), CORS (cors.go), and
+// the control API under /__mock/ (control.go, scenarios.go, requests.go),
+// optionally locked by Options.ControlToken. Sessions live in package store,
+// scenarios in package scenario and the journal in package journal, each
+// behind an interface a shared store can implement; answers are compiled
+// from the spec once, at start-up (answers.go). A live spec reload is a new
+// Server built by Reload, sharing that state, served through package
+// reload's Handler.
 package mockserver
 
 import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 
+	"github.com/flashback/revoke-contract/mockserver/journal"
+	"github.com/flashback/revoke-contract/mockserver/reload"
 	"github.com/flashback/revoke-contract/mockserver/reqlog"
+	"github.com/flashback/revoke-contract/mockserver/scenario"
 	"github.com/flashback/revoke-contract/mockserver/store"
 	"github.com/flashback/revoke-contract/spec"
 	"github.com/flashback/revoke-contract/spec/endpoint"
@@ -47,6 +62,16 @@ type Server struct {
 	filter   *openapi3filter.Options
 	control  http.Handler
 	handler  http.Handler // the middleware around dispatch
+
+	latency      Latency
+	scenarios    scenario.Store
+	journal      journal.Store // nil: off
+	redactor     *journal.Redactor
+	controlToken string
+	writeTimeout time.Duration
+	operations   map[string]*operation // by operationId, for scenarios
+	specStatus   func() SpecStatus
+	opts         Options // for Reload
 }
 
 // OptionError is a bad value of one of Options' fields.
@@ -91,13 +116,20 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		spec:     sp,
-		sessions: store.NewMemory(mode, opts.Seed, store.WithMaxSessions(opts.MaxSessions)),
-		cors:     cors,
-		logger:   opts.Logger,
-		reqLog:   opts.RequestLog,
-		realm:    opts.Realm,
-		maxBody:  opts.MaxBodyBytes,
+		spec:         sp,
+		opts:         opts,
+		sessions:     opts.sessions,
+		cors:         cors,
+		logger:       opts.Logger,
+		reqLog:       opts.RequestLog,
+		realm:        opts.Realm,
+		maxBody:      opts.MaxBodyBytes,
+		latency:      opts.Latency,
+		scenarios:    opts.Scenarios,
+		journal:      opts.Journal,
+		redactor:     journal.NewRedactor(),
+		controlToken: opts.ControlToken,
+		writeTimeout: opts.WriteTimeout,
 		filter: &openapi3filter.Options{
 			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, // authenticate already decided, with sessions
 			MultiError:         true,
@@ -109,9 +141,44 @@ func New(opts Options) (*Server, error) {
 	if s.maxBody <= 0 {
 		s.maxBody = 1 << 20
 	}
+	if s.sessions == nil {
+		s.sessions = store.NewMemory(mode, opts.Seed, store.WithMaxSessions(opts.MaxSessions))
+	}
+	if opts.redactor != nil {
+		s.redactor = opts.redactor
+	}
+	s.specStatus = opts.SpecStatus
+	if s.specStatus == nil {
+		st := SpecStatus{Source: sp.Source, SHA256: reload.Hash(sp.Raw), LoadedAt: time.Now().UTC()}
+		s.specStatus = func() SpecStatus { return st }
+	}
+	if s.writeTimeout <= 0 {
+		s.writeTimeout = DefaultWriteTimeout
+	}
+	if s.scenarios == nil {
+		s.scenarios = scenario.NewMemory()
+	}
+	if s.journal == nil && opts.JournalSize >= 0 {
+		size := opts.JournalSize
+		if size == 0 {
+			size = DefaultJournalSize
+		}
+		s.journal = journal.NewRing(size)
+	}
+	if err := checkLatency(opts.Latency); err != nil {
+		return nil, err
+	}
 	s.router, err = newRouter(sp.Kin, s.compile)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sp.Source, err)
+	}
+	s.operations = map[string]*operation{}
+	for _, e := range s.router.paths {
+		for _, op := range e.ops {
+			if op.kin.OperationID != "" {
+				s.operations[op.kin.OperationID] = op
+			}
+		}
 	}
 	s.control = s.controlAPI()
 	s.handler = s.record(s.recoverPanics(s.withCORS(http.HandlerFunc(s.dispatch))))
@@ -120,7 +187,10 @@ func New(opts Options) (*Server, error) {
 
 // compile prepares everything the pipeline needs to answer method on tmpl.
 func (s *Server) compile(tmpl, method string, kop *openapi3.Operation) (*operation, error) {
-	op := &operation{kin: kop, method: method, path: tmpl, security: securityOf(s.spec.Kin, kop)}
+	op := &operation{kin: kop, method: method, path: tmpl, name: kop.OperationID, security: securityOf(s.spec.Kin, kop)}
+	if op.name == "" {
+		op.name = method + " " + tmpl
+	}
 	op.revokes = method == http.MethodPost && tmpl == RevokeAllPath
 	item := s.spec.Kin.Paths.Value(tmpl)
 	op.validates = len(kop.Parameters) > 0 || kop.RequestBody != nil || (item != nil && len(item.Parameters) > 0)
@@ -136,6 +206,19 @@ func (s *Server) compile(tmpl, method string, kop *openapi3.Operation) (*operati
 		op.unadorned = &choice{answer: a, example: a.examples[0], decision: "example " + a.code + "/" + exampleLabel(a.examples[0]), revoke: op.revokes}
 	}
 	return op, nil
+}
+
+// Reload builds a mock of another spec that shares this one's state:
+// sessions and revocations, scenarios, the journal (and its fingerprints).
+// Serving it instead of s (reload.Handler) is a live spec reload.
+func (s *Server) Reload(sp *spec.Spec) (*Server, error) {
+	opts := s.opts
+	opts.Spec = sp
+	opts.sessions, opts.Scenarios, opts.Journal, opts.redactor = s.sessions, s.scenarios, s.journal, s.redactor
+	if s.journal == nil {
+		opts.JournalSize = -1
+	}
+	return New(opts)
 }
 
 // Mint creates a new session (a new device) of user and returns its token.

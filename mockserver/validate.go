@@ -50,6 +50,7 @@ func (s *Server) readBody(r *http.Request) error {
 		return errBodyTooLarge
 	}
 	r.Body = io.NopCloser(bytes.NewReader(data))
+	r.ContentLength = int64(len(data)) // known now, for the journal, even when it came chunked
 	return nil
 }
 

@@ -28,6 +28,12 @@ func (s *Server) write(w http.ResponseWriter, c *choice) {
 // writeAnswer writes a documented answer. Headers are assigned as canonical
 // keys with precomputed values: this runs on every request.
 func writeAnswer(w http.ResponseWriter, a *answer, ex example) {
+	writeHeaders(w, a, ex)
+	_, _ = w.Write(ex.body)
+}
+
+// writeHeaders writes a documented answer's status and headers.
+func writeHeaders(w http.ResponseWriter, a *answer, ex example) {
 	h := w.Header()
 	for k, v := range a.headers {
 		h.Set(k, v)
@@ -38,7 +44,6 @@ func writeAnswer(w http.ResponseWriter, a *answer, ex example) {
 	h["Content-Length"] = ex.contentLength
 	h["Cache-Control"] = noStore
 	w.WriteHeader(a.status)
-	_, _ = w.Write(ex.body)
 }
 
 // writeHalt writes what a stage decided instead of the pipeline's answer.

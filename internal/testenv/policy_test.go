@@ -217,7 +217,7 @@ func f() {
 // package that depends on the standard library alone (docs/testing.md).
 var notRaceTested = map[string]string{
 	"spec":                       "the mutex guards a log collector for one Load call; moving it would split it from its only user",
-	"mockserver/cmd/revoke-mock": "one goroutine runs the server and reports on a channel; its state is in mockserver/store and mockserver/reqlog",
+	"mockserver/cmd/revoke-mock": "one goroutine runs the server and reports on a channel, one runs --watch's polling loop; their shared state is in mockserver/store, mockserver/reqlog, mockserver/scenario, mockserver/journal and mockserver/reload (all race-tested)",
 	"contract/teeth":             "a test fixture (the reference backend), not product code",
 	"bench/cmd/bare":             "a benchmark baseline program",
 	"bench/cmd/loadcompare":      "a benchmark program",

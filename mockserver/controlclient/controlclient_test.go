@@ -2,6 +2,7 @@ package controlclient
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -47,5 +48,45 @@ func TestMintAt(t *testing.T) {
 				t.Fatalf("got %q, %v", tok, err)
 			}
 		})
+	}
+}
+
+func TestClientDoSendsTheControlTokenAndDescribesProblems(t *testing.T) {
+	const secret = "ctl-secret"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+secret {
+			w.WriteHeader(401)
+			return
+		}
+		if r.Method == http.MethodGet {
+			_, _ = w.Write([]byte(`{"scenarios":[]}`))
+			return
+		}
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(400)
+		_, _ = w.Write([]byte(`{"type":"x","title":"Invalid control request","status":400,"detail":"see errors","errors":[{"field":"status","expected":"one of the available ones","received":"404","message":"no such code"}],"available":["200","500"]}`))
+	}))
+	defer srv.Close()
+	c := &Client{BaseURL: srv.URL + "/", ControlToken: secret}
+	body, err := c.Do(context.Background(), http.MethodGet, "/__mock/scenarios", nil)
+	if err != nil || string(body) != `{"scenarios":[]}` {
+		t.Fatalf("GET: %s, %v", body, err)
+	}
+	_, err = c.Do(context.Background(), http.MethodPost, "/__mock/scenarios", map[string]any{"status": 404})
+	var se *StatusError
+	if !errors.As(err, &se) || se.Status != 400 {
+		t.Fatalf("POST: %v, want a StatusError 400", err)
+	}
+	for _, want := range []string{"Invalid control request: see errors", "status: no such code (expected one of the available ones, received 404)", "available: 200, 500"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Error("the error shows the control token")
+	}
+	c.ControlToken = "wrong"
+	if _, err := c.Do(context.Background(), http.MethodGet, "/__mock/scenarios", nil); err == nil || strings.Contains(err.Error(), "wrong") {
+		t.Errorf("with a wrong token: %v", err)
 	}
 }

@@ -243,21 +243,30 @@ func (m *Memory) Mint(user string) (string, error) {
 // unseen token becomes a session of the user it names; in mode Off every
 // token is live.
 func (m *Memory) Check(token string) Status {
+	st, _ := m.Session(token)
+	return st
+}
+
+// Session is Check that also names the session's user: the name it was
+// minted or seeded for, or the JWT's userId/sub claim. It is "" when the
+// session has no user but its token (a lazy non-JWT token), or in mode Off:
+// a token is never given out as a user's name.
+func (m *Memory) Session(token string) (Status, string) {
 	if m.mode == Off {
-		return Live
+		return Live, ""
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	// A live token was never revoked (revoking removes it, and nothing
 	// revoked is added again), so the filter is asked only about others.
-	if _, ok := m.owner[token]; ok {
-		return Live
+	if e, ok := m.owner[token]; ok {
+		return Live, userName(e.Value.(*session).user)
 	}
 	if m.revoked.TestString(token) {
-		return Revoked
+		return Revoked, ""
 	}
 	if m.mode != Lazy {
-		return Unknown
+		return Unknown, ""
 	}
 	user, issuedAt := lazyIdentity(token)
 	if !issuedAt.IsZero() {
@@ -269,11 +278,20 @@ func (m *Memory) Check(token string) Status {
 			// A JWT minted before its user logged out everywhere would
 			// have been revoked by the real backend even if we never saw it.
 			m.revoked.AddString(token)
-			return Revoked
+			return Revoked, ""
 		}
 	}
 	m.addLocked(user, token)
-	return Live
+	return Live, userName(user)
+}
+
+// userName is the name in a user key, "" for a token-only identity.
+func userName(key string) string {
+	name, _ := strings.CutPrefix(key, "user:")
+	if name == key {
+		return ""
+	}
+	return name
 }
 
 // RevokeAll revokes every session of the user owning token. It does nothing

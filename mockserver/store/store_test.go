@@ -271,3 +271,20 @@ func TestLazyJWTIssuedFarInTheFuture(t *testing.T) {
 		t.Errorf("a JWT issued at -1e300, before the revoke-all: %v, want Revoked", got)
 	}
 }
+
+func TestSessionNamesTheUserNeverTheToken(t *testing.T) {
+	m := NewMemory(Lazy, []Seed{{User: "alice", Token: "seeded-tok"}})
+	if st, u := m.Session("seeded-tok"); st != Live || u != "alice" {
+		t.Errorf("seeded: %v %q, want Live alice", st, u)
+	}
+	minted, _ := m.Mint("bob")
+	if _, u := m.Session(minted); u != "bob" {
+		t.Errorf("minted: user %q, want bob", u)
+	}
+	if st, u := m.Session("opaque-token-123"); st != Live || u != "" {
+		t.Errorf("lazy opaque token: %v %q, want Live and no user (never the token)", st, u)
+	}
+	if _, u := NewMemory(Off, nil).Session("x"); u != "" {
+		t.Errorf("mode off: user %q, want none", u)
+	}
+}

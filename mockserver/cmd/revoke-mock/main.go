@@ -2,7 +2,11 @@
 //
 //	revoke-mock [--host 127.0.0.1] [--port 4010] [--spec FILE] [--sessions off|lazy|issued]
 //	            [--cors-origins URL,...] [--log-format text|json]
+//	            [--latency 300ms|100ms..800ms] [--journal-size 1000] [--control-token SECRET] [--watch]
 //	revoke-mock token --url http://127.0.0.1:4010 --user alice
+//	revoke-mock scenario add --operation post__sessions_revoke-all --status 500 [--times 1] [--delay 1.5s] [--fault reset] ...
+//	revoke-mock scenario list|clear
+//	revoke-mock scenario delete ID
 //
 // Every flag can also be set as REVOKE_MOCK_<FLAG> (for example
 // REVOKE_MOCK_CORS_ORIGINS); a flag on the command line wins.
@@ -50,9 +54,12 @@ func main() {
 // run is main without the process: it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
-	if len(args) > 0 && args[0] == "token" {
+	switch {
+	case len(args) > 0 && args[0] == "token":
 		err = runToken(ctx, args[1:], stdout)
-	} else {
+	case len(args) > 0 && args[0] == "scenario":
+		err = runScenario(ctx, args[1:], stdout, stderr)
+	default:
 		err = runServe(ctx, args, stdout, stderr)
 	}
 	var usage usageError

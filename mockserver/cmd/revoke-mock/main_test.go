@@ -182,6 +182,20 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		{"--cors-origins", "http://x.test/path"},
 		{"--max-sessions", "0"},
 		{"--max-conns", "many"},
+		{"--watch"},
+		{"--watch=maybe", "--spec", "x.yaml"},
+		{"--latency", "61s"},
+		{"--latency", "300"},
+		{"--latency", "800ms..100ms"},
+		{"--journal-size", "-1"},
+		{"--journal-size", "many"},
+		{"scenario"},
+		{"scenario", "explode"},
+		{"scenario", "add"},
+		{"scenario", "delete"},
+		{"scenario", "add", "--operation", "x", "--times", "once"},
+		{"scenario", "add", "--operation", "x", "--header", "no-colon"},
+		{"scenario", "list", "--url", "ftp://x"},
 	} {
 		var errOut bytes.Buffer
 		if code := run(context.Background(), args, io.Discard, &errOut); code != 2 || errOut.Len() == 0 {

@@ -31,18 +31,22 @@ type readmeStep struct {
 	want    []string
 }
 
-// readmeSession reads the first ```console block of the README: lines
-// starting with "$ " are commands, "# " lines are comments, the rest is the
-// expected output of the command above.
-func readmeSession(t *testing.T) []readmeStep {
+// readmeSession reads the n-th (from 1) ```console block of the README:
+// lines starting with "$ " are commands, "# " lines are comments, the rest
+// is the expected output of the command above, where "..." stands for any
+// text.
+func readmeSession(t *testing.T, n int) []readmeStep {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, block, ok := strings.Cut(string(data), "```console\n")
-	if !ok {
-		t.Fatal("the README has no ```console block")
+	block := string(data)
+	for i := 0; i < n; i++ {
+		var ok bool
+		if _, block, ok = strings.Cut(block, "```console\n"); !ok {
+			t.Fatalf("the README has no ```console block number %d", n)
+		}
 	}
 	block, _, _ = strings.Cut(block, "```")
 	var steps []readmeStep
@@ -69,17 +73,38 @@ func readmeSession(t *testing.T) []readmeStep {
 // (a free port instead of 4010) and revoke-mock is this test binary.
 func TestReadmeFirstScreen(t *testing.T) {
 	testenv.LookPath(t, "the README's curl session", "apt-get install curl", "curl")
-	steps := readmeSession(t)
+	steps := readmeSession(t, 1)
 	if len(steps) < 6 {
 		t.Fatalf("the README's session has %d commands; want the 200, the 500, the 401 and the log-out-everywhere flow", len(steps))
 	}
+	runReadmeSession(t, steps)
+}
+
+// TestReadmeScenarioSession runs the README's second console session: a
+// scenario decides an answer, the journal shows it, revoke-mock scenario
+// add arranges a reset that curl reports.
+func TestReadmeScenarioSession(t *testing.T) {
+	testenv.LookPath(t, "the README's scenario session", "apt-get install curl", "curl")
+	steps := readmeSession(t, 2)
+	var sawScenario, sawJournal bool
+	for _, st := range steps {
+		sawScenario = sawScenario || strings.Contains(st.command, "/__mock/scenarios")
+		sawJournal = sawJournal || strings.Contains(st.command, "/__mock/requests")
+	}
+	if !sawScenario || !sawJournal {
+		t.Fatalf("the README's second session must show a scenario and the journal: %+v", steps)
+	}
+	runReadmeSession(t, steps)
+}
+
+func runReadmeSession(t *testing.T, steps []readmeStep) {
+	t.Helper()
 	base, _, _, _ := serve(t) // the defaults of make mock: sessions lazy, every origin
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	mockCmd := regexp.MustCompile(`go run \./mockserver/cmd/revoke-mock token`)
-	dateLine := regexp.MustCompile(`^Date: .+ GMT$`)
+	mockCmd := regexp.MustCompile(`go run \./mockserver/cmd/revoke-mock (token|scenario [a-z]+)`)
 	// One shell for the whole session, so that variables carry over; a
 	// marker line before each command splits the output.
 	const marker = "@@readme-step@@"
@@ -87,7 +112,7 @@ func TestReadmeFirstScreen(t *testing.T) {
 	script.WriteString("set -e\n")
 	for _, st := range steps {
 		cmd := strings.ReplaceAll(st.command, "http://127.0.0.1:4010", base)
-		cmd = mockCmd.ReplaceAllLiteralString(cmd, fmt.Sprintf("%q token --url %s", self, base))
+		cmd = mockCmd.ReplaceAllString(cmd, fmt.Sprintf("%q $1 --url %s", self, base))
 		fmt.Fprintf(&script, "echo %s\n%s\n", marker, cmd)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -115,12 +140,22 @@ func TestReadmeFirstScreen(t *testing.T) {
 			continue
 		}
 		for j := range got {
-			if st.want[j] == "Date: ..." && dateLine.MatchString(got[j]) {
-				continue
-			}
-			if got[j] != st.want[j] {
+			if !lineMatches(st.want[j], got[j]) {
 				t.Errorf("step %d, %q, line %d: got %q, the README shows %q", i+1, st.command, j+1, got[j], st.want[j])
 			}
 		}
 	}
+}
+
+// lineMatches: want is got, where each "..." in want stands for any text
+// ("Date: ..." for any date).
+func lineMatches(want, got string) bool {
+	if !strings.Contains(want, "...") {
+		return want == got
+	}
+	parts := strings.Split(want, "...")
+	for i := range parts {
+		parts[i] = regexp.QuoteMeta(parts[i])
+	}
+	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$").MatchString(got)
 }

@@ -16,14 +16,19 @@ import (
 
 	"github.com/flashback/revoke-contract/fixtures"
 	"github.com/flashback/revoke-contract/mockserver"
+	"github.com/flashback/revoke-contract/mockserver/netlimit"
+	"github.com/flashback/revoke-contract/mockserver/reload"
 	"github.com/flashback/revoke-contract/mockserver/reqlog"
 	"github.com/flashback/revoke-contract/spec"
-	"golang.org/x/net/netutil"
 )
 
 type serveConfig struct {
 	host, port, specPath, sessions, corsOrigins, logFormat string
 	maxSessions, maxConns                                  int
+	latency                                                mockserver.Latency
+	journalSize                                            int
+	controlToken                                           string
+	watch                                                  bool
 }
 
 // DefaultMaxConns caps the connections the mock holds open at once: an idle
@@ -53,6 +58,12 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.logFormat, "log-format", envDefault("log-format", "text"), "text or json")
 	maxSessions := fs.String("max-sessions", envDefault("max-sessions", strconv.Itoa(mockserver.DefaultMaxSessions)), "live sessions kept; the oldest are forgotten first (revoked tokens stay revoked)")
 	maxConns := fs.String("max-conns", envDefault("max-conns", strconv.Itoa(DefaultMaxConns)), "connections open at once; more wait until one closes")
+	latency := fs.String("latency", envDefault("latency", ""), "delay every request to a spec path: 300ms, or 100ms..800ms (uniform); at most 60s")
+	journalSize := fs.String("journal-size", envDefault("journal-size", strconv.Itoa(mockserver.DefaultJournalSize)), "requests kept by GET /__mock/requests (0: no journal)")
+	fs.StringVar(&c.controlToken, "control-token", envDefault("control-token", ""), "secret every /__mock/ request must carry (Authorization: Bearer ... or Mock-Control-Token)")
+	watchEnv := envDefault("watch", "false")
+	watchDefault, watchEnvErr := strconv.ParseBool(watchEnv)
+	fs.BoolVar(&c.watch, "watch", watchDefault, "reload --spec when the file changes (polled; a broken edit keeps the last good spec)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, usageError{errors.New("see the flags above")}
@@ -60,13 +71,31 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return c, usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return c, usageError{fmt.Errorf("unexpected argument %q (the only subcommand is `token`)", fs.Arg(0))}
+		return c, usageError{fmt.Errorf("unexpected argument %q (the subcommands are `token` and `scenario`)", fs.Arg(0))}
 	}
 	if n, err := strconv.Atoi(c.port); err != nil || n < 0 || n > 65535 {
 		return c, usageError{fmt.Errorf("--port %q: want a number from 0 to 65535", c.port)}
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, usageError{fmt.Errorf("--log-format %q: want text or json", c.logFormat)}
+	}
+	var err error
+	if watchEnvErr != nil {
+		return c, usageError{fmt.Errorf("REVOKE_MOCK_WATCH=%q (--watch): want true or false", watchEnv)}
+	}
+	if c.watch && c.specPath == "" {
+		return c, usageError{errors.New("--watch reloads the file given with --spec; the embedded spec never changes")}
+	}
+	if c.latency, err = mockserver.ParseLatency(*latency); err != nil {
+		return c, usageError{fmt.Errorf("--latency %q: want a Go duration such as 300ms, or a range such as 100ms..800ms, each at most %s", *latency, mockserver.MaxDelay)}
+	}
+	n, err := strconv.Atoi(*journalSize)
+	if err != nil || n < 0 || n > 1_000_000 {
+		return c, usageError{fmt.Errorf("--journal-size %q: want a number of requests from 0 (no journal) to 1000000", *journalSize)}
+	}
+	c.journalSize = n
+	if n == 0 {
+		c.journalSize = -1 // mockserver: negative is off
 	}
 	for _, f := range []struct {
 		name, value string
@@ -120,14 +149,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, s := range fixtures.Sessions() {
 		seed = append(seed, mockserver.SeedSession{User: s.User, Token: s.Token})
 	}
+	var status *reload.Status
+	var specStatus func() mockserver.SpecStatus
+	if c.watch {
+		status = reload.NewStatus(reload.State{Source: sp.Source, SHA256: reload.Hash(sp.Raw), LoadedAt: time.Now().UTC(), Watching: true})
+		specStatus = status.Get
+	}
 	mock, err := mockserver.New(mockserver.Options{
-		Spec:        sp,
-		Sessions:    mockserver.SessionMode(c.sessions),
-		CORSOrigins: origins,
-		Logger:      logger,
-		RequestLog:  requestLog,
-		Seed:        seed,
-		MaxSessions: c.maxSessions,
+		Spec:         sp,
+		Sessions:     mockserver.SessionMode(c.sessions),
+		CORSOrigins:  origins,
+		Logger:       logger,
+		RequestLog:   requestLog,
+		Seed:         seed,
+		Latency:      c.latency,
+		JournalSize:  c.journalSize,
+		ControlToken: c.controlToken,
+		SpecStatus:   specStatus,
+		MaxSessions:  c.maxSessions,
 	})
 	var optErr *mockserver.OptionError
 	if errors.As(err, &optErr) {
@@ -141,15 +180,29 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (is another mock or Prism already running? try --port)", net.JoinHostPort(c.host, c.port), err)
 	}
-	ln = netutil.LimitListener(ln, c.maxConns)
-	srv := mockserver.NewHTTPServer(ln.Addr().String(), mock)
+	ln = netlimit.New(ln, c.maxConns)
+	var handler http.Handler = mock
+	if c.watch {
+		handler = watchSpec(ctx, c.specPath, sp, mock, status, logger)
+	}
+	srv := mockserver.NewHTTPServer(ln.Addr().String(), handler)
 	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 	cors := "every origin (echoed)"
 	if len(origins) > 0 {
 		cors = strings.Join(origins, ", ")
 	}
-	logger.Info("revoke-mock ready", "url", "http://"+ln.Addr().String(), "spec", sp.Source, "sessions", c.sessions, "cors", cors,
-		"max_sessions", c.maxSessions, "max_conns", c.maxConns)
+	attrs := []any{"url", "http://" + ln.Addr().String(), "spec", sp.Source, "sessions", c.sessions, "cors", cors,
+		"max_sessions", c.maxSessions, "max_conns", c.maxConns}
+	if c.latency != (mockserver.Latency{}) {
+		attrs = append(attrs, "latency", c.latency.String())
+	}
+	if c.controlToken != "" {
+		attrs = append(attrs, "control-token", "required") // never the token itself
+	}
+	if c.watch {
+		attrs = append(attrs, "watch", true)
+	}
+	logger.Info("revoke-mock ready", attrs...)
 	_ = logOut.Flush() // the ready line is what scripts wait for
 
 	errc := make(chan error, 1)
@@ -169,4 +222,33 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	return nil
+}
+
+// watchInterval is how often --watch looks at the spec file.
+const watchInterval = 250 * time.Millisecond
+
+// watchSpec serves mock and, until ctx ends, reloads path when its content
+// changes: a valid edit is served from the next request on, sharing the
+// mock's sessions, scenarios and journal (requests in flight finish on the
+// old spec); an invalid one is logged with its problems (file, line,
+// field) and the last good spec keeps serving.
+func watchSpec(ctx context.Context, path string, sp *spec.Spec, mock *mockserver.Server, status *reload.Status, logger *slog.Logger) http.Handler {
+	h := reload.NewHandler(mock)
+	current := mock
+	go reload.Watch(ctx, path, watchInterval, reload.Hash(sp.Raw), status, func(data []byte) error {
+		next, err := spec.Load(path, data)
+		if err == nil {
+			var m *mockserver.Server
+			if m, err = current.Reload(next); err == nil {
+				h.Swap(m)
+				current = m
+				logger.Info("spec reloaded", "spec", path, "sha256", reload.Hash(data))
+				return nil
+			}
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+		logger.Warn("spec reload refused; still serving the last good spec", "error", err.Error())
+		return err
+	})
+	return h
 }

@@ -23,6 +23,7 @@ func runToken(ctx context.Context, args []string, stdout io.Writer) error {
 	base := fs.String("url", envDefault("url", "http://127.0.0.1:4010"), "base URL of the mock")
 	user := fs.String("user", "", "whose session to create (required)")
 	timeout := fs.Duration("timeout", 10*time.Second, "give up after this long")
+	controlToken := fs.String("control-token", envDefault("control-token", ""), "the mock's --control-token, if it has one")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -35,7 +36,12 @@ func runToken(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	token, err := controlclient.Mint(ctx, http.DefaultClient, u.String(), *user)
+	var token string
+	if *controlToken == "" {
+		token, err = controlclient.Mint(ctx, http.DefaultClient, u.String(), *user)
+	} else {
+		token, err = (&controlclient.Client{BaseURL: u.String(), ControlToken: *controlToken}).Mint(ctx, *user)
+	}
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) {

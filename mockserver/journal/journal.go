@@ -1,0 +1,155 @@
+// Package journal keeps the mock's request journal (GET /__mock/requests):
+// the most recent requests to the spec's paths, what decided each answer,
+// and never a credential. It depends on the standard library alone, so its
+// concurrency is tested with the race detector at little cost.
+//
+// Store is what the mock needs; Ring is the in-process implementation, a
+// fixed ring that requests write without a lock.
+package journal
+
+import (
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Header is one request header as the journal keeps it: credentials
+// reduced to their scheme and a fingerprint (see Redactor).
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Entry is one request.
+type Entry struct {
+	Seq    uint64    `json:"seq"` // increasing: a later request has a larger one
+	Time   time.Time `json:"time"`
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
+	Query  string    `json:"query,omitempty"` // secrets redacted
+	// Headers are the request's headers, "Name: value" lines sorted by
+	// name, secrets redacted (Redactor.AppendHeaders); one string rather
+	// than a slice so that recording a request allocates little.
+	// HeaderList splits them.
+	Headers   string        `json:"headers"`
+	BodyBytes int64         `json:"bodyBytes"`
+	Status    int           `json:"status"`
+	Operation string        `json:"operation,omitempty"` // METHOD path-template, or the operationId
+	Decision  string        `json:"decision"`            // the example, scenario or auth rule that decided
+	Scenario  string        `json:"scenario,omitempty"`  // the ID of the scenario that decided
+	Duration  time.Duration `json:"-"`
+	User      string        `json:"user,omitempty"` // the session's user, when known
+}
+
+// HeaderList splits e.Headers into name and value.
+func (e *Entry) HeaderList() []Header {
+	out := []Header{}
+	rest := e.Headers
+	for rest != "" {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
+		name, value, _ := strings.Cut(line, ": ")
+		out = append(out, Header{Name: name, Value: value})
+	}
+	return out
+}
+
+// Filter selects entries; zero fields select everything.
+type Filter struct {
+	Method    string // exact, upper case
+	Path      string // exact
+	Operation string // exact
+	Status    int
+	Since     time.Time // entries at or after
+	Limit     int       // at most this many, newest first; 0: all
+}
+
+func (f Filter) keeps(e *Entry) bool {
+	return (f.Method == "" || e.Method == f.Method) &&
+		(f.Path == "" || e.Path == f.Path) &&
+		(f.Operation == "" || e.Operation == f.Operation) &&
+		(f.Status == 0 || e.Status == f.Status) &&
+		(f.Since.IsZero() || !e.Time.Before(f.Since))
+}
+
+// Store keeps entries. Every method is safe for concurrent use.
+type Store interface {
+	// Add records e; its Seq is assigned by the store.
+	Add(e Entry)
+	// List returns the kept entries that f selects, newest first.
+	List(f Filter) []Entry
+	// Clear forgets every entry.
+	Clear()
+}
+
+// Ring keeps the last Size entries. Add takes no lock: it claims a
+// sequence number with an atomic add and publishes the entry into its slot
+// with a compare-and-swap (a slower writer never overwrites a newer entry).
+// Memory is bounded by the size, whatever the run's length.
+type Ring struct {
+	slots []atomic.Pointer[Entry]
+	next  atomic.Uint64 // the last sequence number handed out
+	floor atomic.Uint64 // entries with Seq <= floor were cleared
+}
+
+var _ Store = (*Ring)(nil)
+
+// NewRing keeps the last size entries (size < 1 is 1).
+func NewRing(size int) *Ring {
+	return &Ring{slots: make([]atomic.Pointer[Entry], max(size, 1))}
+}
+
+// Size is how many entries the ring keeps.
+func (r *Ring) Size() int { return len(r.slots) }
+
+// Add implements Store.
+func (r *Ring) Add(e Entry) {
+	e.Seq = r.next.Add(1)
+	slot := &r.slots[(e.Seq-1)%uint64(len(r.slots))]
+	for {
+		old := slot.Load()
+		if old != nil && old.Seq > e.Seq {
+			return // the ring went round while this request was slow
+		}
+		if slot.CompareAndSwap(old, &e) {
+			return
+		}
+	}
+}
+
+// List implements Store.
+func (r *Ring) List(f Filter) []Entry {
+	floor := r.floor.Load()
+	out := []Entry{}
+	for i := range r.slots {
+		e := r.slots[i].Load()
+		if e != nil && e.Seq > floor && f.keeps(e) {
+			out = append(out, *e)
+		}
+	}
+	slices.SortFunc(out, func(a, b Entry) int {
+		switch {
+		case a.Seq > b.Seq:
+			return -1
+		case a.Seq < b.Seq:
+			return 1
+		}
+		return 0
+	})
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out
+}
+
+// Clear implements Store: every entry recorded so far is hidden, and
+// overwritten as new ones come.
+func (r *Ring) Clear() {
+	for {
+		n, fl := r.next.Load(), r.floor.Load()
+		if n <= fl || r.floor.CompareAndSwap(fl, n) {
+			return
+		}
+	}
+}

@@ -1,0 +1,172 @@
+package journal
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestRingKeepsTheNewestNewestFirst(t *testing.T) {
+	r := NewRing(3)
+	for i := 1; i <= 5; i++ {
+		r.Add(Entry{Method: "POST", Path: fmt.Sprintf("/p%d", i)})
+	}
+	got := r.List(Filter{})
+	if len(got) != 3 || got[0].Path != "/p5" || got[1].Path != "/p4" || got[2].Path != "/p3" {
+		t.Fatalf("List = %+v, want /p5, /p4, /p3", got)
+	}
+	r.Clear()
+	if got := r.List(Filter{}); len(got) != 0 {
+		t.Fatalf("List after Clear = %+v", got)
+	}
+	r.Add(Entry{Path: "/after"})
+	if got := r.List(Filter{}); len(got) != 1 || got[0].Path != "/after" {
+		t.Fatalf("List after Clear and Add = %+v", got)
+	}
+}
+
+func TestFilters(t *testing.T) {
+	r := NewRing(10)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r.Add(Entry{Time: t0, Method: "POST", Path: "/a", Status: 200, Operation: "op-a"})
+	r.Add(Entry{Time: t0.Add(time.Second), Method: "GET", Path: "/a", Status: 405})
+	r.Add(Entry{Time: t0.Add(2 * time.Second), Method: "POST", Path: "/b", Status: 401, Operation: "op-b"})
+	r.Add(Entry{Time: t0.Add(3 * time.Second), Method: "POST", Path: "/a", Status: 500, Operation: "op-a"})
+	for _, c := range []struct {
+		f    Filter
+		want string
+	}{
+		{Filter{Method: "POST"}, "/a 500,/b 401,/a 200"},
+		{Filter{Path: "/a"}, "/a 500,/a 405,/a 200"},
+		{Filter{Status: 401}, "/b 401"},
+		{Filter{Operation: "op-a"}, "/a 500,/a 200"},
+		{Filter{Since: t0.Add(2 * time.Second)}, "/a 500,/b 401"},
+		{Filter{Limit: 2}, "/a 500,/b 401"},
+		{Filter{Method: "DELETE"}, ""},
+	} {
+		var got []string
+		for _, e := range r.List(c.f) {
+			got = append(got, fmt.Sprintf("%s %d", e.Path, e.Status))
+		}
+		if strings.Join(got, ",") != c.want {
+			t.Errorf("%+v: got %q, want %q", c.f, strings.Join(got, ","), c.want)
+		}
+	}
+}
+
+// TestConcurrentAdds: writers never lose the newest entries and readers
+// see consistent ones (run under -race in make test).
+func TestConcurrentAdds(t *testing.T) {
+	r := NewRing(64)
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				r.Add(Entry{Method: "POST", Path: "/p"})
+				if i%100 == 0 {
+					r.List(Filter{Limit: 5})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	got := r.List(Filter{})
+	if len(got) != 64 {
+		t.Fatalf("%d entries kept, want the ring's 64", len(got))
+	}
+	if got[0].Seq != 8*500 || got[63].Seq != 8*500-63 {
+		t.Fatalf("kept Seq %d..%d, want the newest 64 (%d..%d)", got[63].Seq, got[0].Seq, 8*500-63, 8*500)
+	}
+}
+
+func TestRedactorNeverKeepsACredential(t *testing.T) {
+	red := NewRedactor()
+	const token = "abcdEFGH1234-secret-token"
+	h := http.Header{
+		"Authorization": {"Bearer " + token},
+		"Cookie":        {"sid=" + token},
+		"X-Api-Key":     {token},
+		"Accept":        {"application/json"},
+	}
+	got := red.Headers(h)
+	var names []string
+	for _, kv := range got {
+		names = append(names, kv.Name)
+		for i := 4; i <= len(token); i++ {
+			for j := 0; j+i <= len(token); j += i {
+				if strings.Contains(kv.Value, token[j:j+i]) {
+					t.Fatalf("%s: %q keeps %q, a part of the credential", kv.Name, kv.Value, token[j:j+i])
+				}
+			}
+		}
+	}
+	if strings.Join(names, ",") != "Accept,Authorization,Cookie,X-Api-Key" {
+		t.Errorf("headers = %v, want sorted by name", names)
+	}
+	auth := got[1].Value
+	if !strings.HasPrefix(auth, "Bearer fp:") || len(auth) != len("Bearer fp:12345678") {
+		t.Errorf("Authorization = %q, want Bearer fp:<8 hex>", auth)
+	}
+	if again := red.Credential("bearer " + token); again != "bearer"+auth[len("Bearer"):] {
+		t.Errorf("the same token has fingerprint %q, then %q", auth, again)
+	}
+	if other := red.Credential("Bearer other"); other == auth {
+		t.Error("two tokens share a fingerprint")
+	}
+	if NewRedactor().Credential("Bearer "+token) == auth {
+		t.Error("two processes share fingerprints: the key must be random")
+	}
+	for _, c := range []struct{ in, want, secret string }{
+		{"", "", ""},
+		{"Bearer", "fp:", "Bearer"},
+		{"Bearer    ", "fp:", "Bearer"},
+		{"Bear\x00er tok", "fp:", "tok"},
+		{"Basic dXNlcjpw", "Basic fp:", "dXNlcjpw"},
+	} {
+		got := red.Credential(c.in)
+		if !strings.HasPrefix(got, c.want) || (c.secret != "" && strings.Contains(got, c.secret)) {
+			t.Errorf("Credential(%q) = %q, want %q and a fingerprint", c.in, got, c.want)
+		}
+	}
+}
+
+func TestRedactQuery(t *testing.T) {
+	red := NewRedactor()
+	got := red.Query("access_token=s3cret&page=2&api_key=k3y&flag&code=xyz&X-Amz-Signature=sig1")
+	for _, secret := range []string{"s3cret", "k3y", "xyz", "sig1"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("Query kept %q: %s", secret, got)
+		}
+	}
+	if !strings.Contains(got, "page=2&") || !strings.HasPrefix(got, "access_token=fp:") || !strings.Contains(got, "&flag&") {
+		t.Errorf("Query = %s, want the other parameters as sent", got)
+	}
+}
+
+// TestFingerprintCacheAgreesWithTheComputation: a cached fingerprint is
+// the computed one, for many credentials racing for few slots (run under
+// -race in make test).
+func TestFingerprintCacheAgreesWithTheComputation(t *testing.T) {
+	red := NewRedactor()
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 2000; i++ {
+				secret := fmt.Sprintf("token-%d", i%700)
+				want := string(red.fingerprint(nil, secret))
+				if got := red.Fingerprint(secret); got != want {
+					t.Errorf("Fingerprint(%s) = %s, computed %s", secret, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
