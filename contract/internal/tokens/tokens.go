@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/flashback/revoke-contract/contract/internal/redact"
@@ -273,10 +272,10 @@ func CommandMinter(cmd, dir, baseURL string, limit time.Duration, redactor *reda
 		c.Env = append(os.Environ(), "CONTRACT_USER="+user, "CONTRACT_BASE_URL="+baseURL)
 		var stdout, stderr bytes.Buffer
 		c.Stdout, c.Stderr = &stdout, &stderr
-		// Kill the whole process group on timeout (sh's children too), and
-		// stop waiting for pipes a grandchild may hold open.
-		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
+		// Kill the whole process group on timeout (sh's children too, where
+		// the system has groups: proc_unix.go), and stop waiting for pipes a
+		// grandchild may hold open.
+		killGroupOnCancel(c)
 		c.WaitDelay = time.Second
 		err := c.Run()
 		if ctx.Err() == context.DeadlineExceeded {

@@ -106,7 +106,15 @@ func TestCommandMinter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			pidFile := filepath.Join(t.TempDir(), "pid")
 			t.Setenv("PIDFILE", pidFile)
-			tok, err := CommandMinter(tt.cmd, "", "http://h/base", 300*time.Millisecond, red)(context.Background(), Secondary)
+			// A generous bound for the commands that finish: a process spawn
+			// on a loaded machine may take far longer than 300 ms. The one
+			// that does not finish sleeps 30 s, so 300 ms cannot be reached
+			// by it, however slow the machine.
+			timeout := 30 * time.Second
+			if strings.Contains(tt.want, "did not finish") {
+				timeout = 300 * time.Millisecond
+			}
+			tok, err := CommandMinter(tt.cmd, "", "http://h/base", timeout, red)(context.Background(), Secondary)
 			assertChildGone(t, pidFile)
 			if w, ok := strings.CutPrefix(tt.want, "ERR "); ok {
 				if err == nil || !strings.Contains(err.Error(), w) {

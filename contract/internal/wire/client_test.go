@@ -107,8 +107,10 @@ func TestClientTimeoutsAndBreaker(t *testing.T) {
 	if !strings.HasPrefix(ex.Err, "not sent:") {
 		t.Errorf("breaker did not trip: %q", ex.Err)
 	}
-	if n := received.Load(); n != BreakerLimit {
-		t.Errorf("the backend received %d requests, want %d: the breaker must stop sending", n, BreakerLimit)
+	// At most: on a loaded machine a request can time out before its
+	// handler runs, so fewer may be counted, never more.
+	if n := received.Load(); n > BreakerLimit {
+		t.Errorf("the backend received %d requests, want at most %d: the breaker must stop sending", n, BreakerLimit)
 	}
 }
 
@@ -116,6 +118,7 @@ func TestClientTimeoutsAndBreaker(t *testing.T) {
 // answer, trip the breaker too once the run has had BreakerTotalLimit of
 // them: a backend that stalls only on valid calls costs that many timeouts.
 func TestClientBreakerCountsTheRun(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	defer close(release)
 	var stalled atomic.Int32
@@ -129,11 +132,11 @@ func TestClientBreakerCountsTheRun(t *testing.T) {
 		case <-release:
 		case <-r.Context().Done():
 		}
-	}), 100*time.Millisecond)
+	}), 2*time.Second) // the prompt answers must come within it, even on a loaded machine
 	stall := post("stall")
 	stall.Path += "?stall=1"
 	for i := 0; i < BreakerTotalLimit; i++ {
-		if ex := c.Do(context.Background(), "T", stall); !strings.Contains(ex.Err, "no answer within 100ms") {
+		if ex := c.Do(context.Background(), "T", stall); !strings.Contains(ex.Err, "no answer within 2s") {
 			t.Fatalf("stall %d: err %q", i, ex.Err)
 		}
 		if i == BreakerTotalLimit-1 {
@@ -147,8 +150,8 @@ func TestClientBreakerCountsTheRun(t *testing.T) {
 	if !strings.Contains(ex.Err, fmt.Sprintf("not sent: the backend did not answer %d requests of this run in time", BreakerTotalLimit)) {
 		t.Errorf("breaker did not trip after %d timeouts apart: %q", BreakerTotalLimit, ex.Err)
 	}
-	if n := stalled.Load(); n != BreakerTotalLimit {
-		t.Errorf("the backend received %d stalling requests, want %d", n, BreakerTotalLimit)
+	if n := stalled.Load(); n > BreakerTotalLimit {
+		t.Errorf("the backend received %d stalling requests, want at most %d", n, BreakerTotalLimit)
 	}
 }
 
@@ -159,14 +162,14 @@ func TestClientSlowBody(t *testing.T) {
 			w.Write([]byte(" "))
 			w.(http.Flusher).Flush()
 			select {
-			case <-time.After(50 * time.Millisecond):
+			case <-time.After(100 * time.Millisecond): // 10 s in all, far past the timeout
 			case <-r.Context().Done():
 				return
 			}
 		}
-	}), 200*time.Millisecond)
+	}), 2*time.Second) // the header must come within it, even on a loaded machine
 	ex := c.Do(context.Background(), "T", post("x"))
-	if !strings.Contains(ex.Err, "body did not arrive within 200ms") {
+	if !strings.Contains(ex.Err, "body did not arrive within 2s") {
 		t.Errorf("err %q", ex.Err)
 	}
 }
