@@ -1,0 +1,159 @@
+// Package redistest starts a real redis-server for a test: on a free
+// loopback port, in a temporary folder, killed at the end of the test. It
+// finds the program through testenv (skipped loudly where it is missing,
+// failing in CI). It depends on the standard library alone.
+package redistest
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/flashback/revoke-contract/internal/testenv"
+)
+
+// Server is one redis-server process (or none, between Kill and Restart).
+type Server struct {
+	Addr    string // 127.0.0.1:port
+	Dir     string
+	bin     string
+	t       testing.TB
+	persist bool
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Start runs redis-server. With persist, every write is appended to a file
+// synced at once (appendfsync always), so a restart keeps everything;
+// without, a restart starts empty (the data-loss case).
+func Start(t testing.TB, persist bool) *Server {
+	t.Helper()
+	bin := testenv.LookPath(t, "a shared store in Redis", "apt-get install redis-server", "redis-server")
+	s := &Server{Dir: t.TempDir(), bin: bin, t: t, persist: persist}
+	var err error
+	for range 5 { // a free port may be taken between the probe and the start
+		s.Addr = freeAddr(t)
+		if err = s.start(); err == nil {
+			t.Cleanup(s.Kill)
+			return s
+		}
+	}
+	t.Fatalf("redis-server did not start: %v", err)
+	return nil
+}
+
+// URL is the server's redis:// URL for database db.
+func (s *Server) URL(db int) string { return "redis://" + s.Addr + "/" + strconv.Itoa(db) }
+
+func freeAddr(t testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func (s *Server) start() error {
+	_, port, _ := net.SplitHostPort(s.Addr)
+	aof := "no"
+	if s.persist {
+		aof = "yes"
+	}
+	cmd := exec.Command(s.bin, "--port", port, "--bind", "127.0.0.1", "--dir", s.Dir, "--save", "",
+		"--appendonly", aof, "--appendfsync", "always", "--protected-mode", "no", "--daemonize", "no")
+	logf, err := os.OpenFile(filepath.Join(s.Dir, "redis.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return err
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); logf.Close(); close(done) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if ping(s.Addr) == nil {
+			s.mu.Lock()
+			s.cmd, s.done = cmd, done
+			s.mu.Unlock()
+			return nil
+		}
+		select {
+		case <-done:
+			log, _ := os.ReadFile(filepath.Join(s.Dir, "redis.log"))
+			return fmt.Errorf("redis-server exited: %s", lastLines(string(log), 5))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	_ = cmd.Process.Kill()
+	<-done
+	return fmt.Errorf("redis-server on %s did not answer PING within 20s", s.Addr)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// ping sends PING and waits for +PONG.
+func ping(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(line, "+PONG") {
+		return fmt.Errorf("PING answered %q", line)
+	}
+	return nil
+}
+
+// Kill kills the server at once (SIGKILL: no save, no goodbye).
+func (s *Server) Kill() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	<-done
+}
+
+// Restart starts the server again on the same port and folder (after
+// Kill): with persistence it has its data back, without it is empty.
+func (s *Server) Restart() {
+	s.t.Helper()
+	var err error
+	for range 50 { // the port is usually free at once; wait for it if not
+		if err = s.start(); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("redis-server did not restart on %s: %v", s.Addr, err)
+}
