@@ -157,3 +157,20 @@ func (s *Server) Restart() {
 	}
 	s.t.Fatalf("redis-server did not restart on %s: %v", s.Addr, err)
 }
+
+// Wipe deletes the server's files (after Kill): the next Restart starts
+// empty, as a Redis without persistence does.
+func (s *Server) Wipe() {
+	s.t.Helper()
+	entries, err := os.ReadDir(s.Dir)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "redis.log" {
+			if err := os.RemoveAll(filepath.Join(s.Dir, e.Name())); err != nil {
+				s.t.Fatal(err)
+			}
+		}
+	}
+}
