@@ -28,6 +28,7 @@ type Server struct {
 	bin     string
 	t       testing.TB
 	persist bool
+	args    []string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -36,11 +37,12 @@ type Server struct {
 
 // Start runs redis-server. With persist, every write is appended to a file
 // synced at once (appendfsync always), so a restart keeps everything;
-// without, a restart starts empty (the data-loss case).
-func Start(t testing.TB, persist bool) *Server {
+// without, a restart starts empty (the data-loss case). args are more
+// redis-server options, such as "--requirepass", "pw".
+func Start(t testing.TB, persist bool, args ...string) *Server {
 	t.Helper()
 	bin := testenv.LookPath(t, "a shared store in Redis", "apt-get install redis-server", "redis-server")
-	s := &Server{Dir: t.TempDir(), bin: bin, t: t, persist: persist}
+	s := &Server{Dir: t.TempDir(), bin: bin, t: t, persist: persist, args: args}
 	var err error
 	for range 5 { // a free port may be taken between the probe and the start
 		s.Addr = freeAddr(t)
@@ -71,8 +73,9 @@ func (s *Server) start() error {
 	if s.persist {
 		aof = "yes"
 	}
-	cmd := exec.Command(s.bin, "--port", port, "--bind", "127.0.0.1", "--dir", s.Dir, "--save", "",
-		"--appendonly", aof, "--appendfsync", "always", "--protected-mode", "no", "--daemonize", "no")
+	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--dir", s.Dir, "--save", "",
+		"--appendonly", aof, "--appendfsync", "always", "--protected-mode", "no", "--daemonize", "no"}, s.args...)
+	cmd := exec.Command(s.bin, args...)
 	logf, err := os.OpenFile(filepath.Join(s.Dir, "redis.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
@@ -110,7 +113,8 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
-// ping sends PING and waits for +PONG.
+// ping sends PING and waits for +PONG (or the NOAUTH error of a server
+// that requires a password: it is up).
 func ping(addr string) error {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
@@ -125,7 +129,7 @@ func ping(addr string) error {
 	if err != nil {
 		return err
 	}
-	if !strings.HasPrefix(line, "+PONG") {
+	if !strings.HasPrefix(line, "+PONG") && !strings.HasPrefix(line, "-NOAUTH") {
 		return fmt.Errorf("PING answered %q", line)
 	}
 	return nil

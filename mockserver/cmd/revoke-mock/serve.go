@@ -95,7 +95,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return c, usageError{fmt.Errorf("--store %q: want memory, redis://host:port/db or rediss://host:port/db", redactStore(c.store))}
 	}
 	if c.storePrefix == "" {
-		return c, usageError{errors.New("--store-prefix: want a non-empty prefix, such as revoke-mock:")}
+		return c, usageError{errors.New(`--store-prefix: want a non-empty prefix, such as "revoke-mock:"`)}
 	}
 	if c.latency, err = mockserver.ParseLatency(*latency); err != nil {
 		return c, usageError{fmt.Errorf("--latency %q: want a Go duration such as 300ms, or a range such as 100ms..800ms, each at most %s", *latency, mockserver.MaxDelay)}
