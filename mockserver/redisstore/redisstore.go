@@ -703,9 +703,14 @@ type storedEntry struct {
 	DurationNs int64 `json:"durationNs"`
 }
 
-// TryAdd implements journal.Backend.
+// TryAdd implements journal.Backend. While the store is down the entry
+// is dropped at once: the request it records has had its 503, and waiting
+// for another timeout would only delay that answer.
 func (j *Journal) TryAdd(e journal.Entry) error {
 	s := j.s
+	if st := s.Status(); !st.OK {
+		return &store.UnavailableError{Store: s.name, Lost: st.Lost, Err: errors.New(st.Error)}
+	}
 	data, err := json.Marshal(storedEntry{Entry: e, DurationNs: int64(e.Duration)})
 	if err != nil {
 		return err
