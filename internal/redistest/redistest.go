@@ -6,6 +6,14 @@ package redistest
 
 import (
 	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"fmt"
 	"net"
 	"os"
@@ -29,6 +37,7 @@ type Server struct {
 	t       testing.TB
 	persist bool
 	args    []string
+	tls     bool // the port speaks TLS only (StartTLS)
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -55,8 +64,61 @@ func Start(t testing.TB, persist bool, args ...string) *Server {
 	return nil
 }
 
-// URL is the server's redis:// URL for database db.
-func (s *Server) URL(db int) string { return "redis://" + s.Addr + "/" + strconv.Itoa(db) }
+// URL is the server's redis:// URL for database db (rediss:// with TLS).
+func (s *Server) URL(db int) string {
+	if s.tls {
+		return "rediss://" + s.Addr + "/" + strconv.Itoa(db)
+	}
+	return "redis://" + s.Addr + "/" + strconv.Itoa(db)
+}
+
+// StartTLS runs redis-server with TLS only, on a self-signed certificate
+// for 127.0.0.1 (clients must skip verification: rediss://...?skip_verify=true).
+func StartTLS(t testing.TB, args ...string) *Server {
+	t.Helper()
+	bin := testenv.LookPath(t, "a shared store in Redis over TLS", "apt-get install redis-server", "redis-server")
+	s := &Server{Dir: t.TempDir(), bin: bin, t: t, tls: true}
+	cert, key := filepath.Join(s.Dir, "cert.pem"), filepath.Join(s.Dir, "key.pem")
+	if err := selfSigned(cert, key); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	for range 5 {
+		s.Addr = freeAddr(t)
+		_, port, _ := net.SplitHostPort(s.Addr)
+		s.args = append([]string{"--port", "0", "--tls-port", port, "--tls-cert-file", cert, "--tls-key-file", key,
+			"--tls-ca-cert-file", cert, "--tls-auth-clients", "no"}, args...)
+		if err = s.start(); err == nil {
+			t.Cleanup(s.Kill)
+			return s
+		}
+	}
+	t.Fatalf("redis-server (TLS) did not start: %v", err)
+	return nil
+}
+
+func selfSigned(certPath, keyPath string) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+}
 
 func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -72,6 +134,9 @@ func (s *Server) start() error {
 	aof := "no"
 	if s.persist {
 		aof = "yes"
+	}
+	if s.tls {
+		port = "0" // the TLS port is in s.args
 	}
 	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--dir", s.Dir, "--save", "",
 		"--appendonly", aof, "--appendfsync", "always", "--protected-mode", "no", "--daemonize", "no"}, s.args...)
@@ -90,7 +155,7 @@ func (s *Server) start() error {
 	go func() { _ = cmd.Wait(); logf.Close(); close(done) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if ping(s.Addr) == nil {
+		if ping(s.Addr, s.tls) == nil {
 			s.mu.Lock()
 			s.cmd, s.done = cmd, done
 			s.mu.Unlock()
@@ -115,8 +180,14 @@ func lastLines(s string, n int) string {
 
 // ping sends PING and waits for +PONG (or the NOAUTH error of a server
 // that requires a password: it is up).
-func ping(addr string) error {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
+func ping(addr string, useTLS bool) error {
+	var c net.Conn
+	var err error
+	if useTLS {
+		c, err = tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	} else {
+		c, err = net.DialTimeout("tcp", addr, time.Second)
+	}
 	if err != nil {
 		return err
 	}

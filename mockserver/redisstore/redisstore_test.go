@@ -499,3 +499,25 @@ func TestDataLossIsReported(t *testing.T) {
 		t.Errorf("after a replica started on the emptied Redis: %v, want a loss", err)
 	}
 }
+
+// TestTLSWithPassword: rediss:// reaches a Redis that speaks TLS only and
+// requires a password given apart from the URL (REVOKE_MOCK_REDIS_PASSWORD).
+func TestTLSWithPassword(t *testing.T) {
+	srv := redistest.StartTLS(t, "--requirepass", "tls-pw-1")
+	url := srv.URL(0) + "?skip_verify=true"
+	if _, err := Open(context.Background(), Config{URL: url, Mode: store.Issued, Timeout: 5 * time.Second}); err == nil {
+		t.Fatal("Open without the password succeeded")
+	}
+	s, err := Open(context.Background(), Config{URL: url, Password: "tls-pw-1", Mode: store.Issued, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tok := mint(t, s, "alice")
+	if st, u := lookup(t, s, tok); st != store.Live || u != "alice" {
+		t.Errorf("over TLS: %v %q", st, u)
+	}
+	if _, err := Open(context.Background(), Config{URL: "redis://" + srv.Addr + "/0", Password: "tls-pw-1", Mode: store.Issued, Timeout: 2 * time.Second}); err == nil {
+		t.Error("plain redis:// to a TLS-only port succeeded")
+	}
+}
