@@ -240,7 +240,11 @@ func (s *Store) start(ctx context.Context) error {
 		}
 		s.epoch.Store(&cur)
 	}
-	return s.addSeeds()
+	if err := s.addSeeds(); err != nil {
+		return err
+	}
+	s.setOK()
+	return nil
 }
 
 func (s *Store) addSeeds() error {
@@ -385,14 +389,9 @@ func (s *Store) Check() {
 	case err == nil:
 		s.setOK()
 	case strings.HasPrefix(err.Error(), epochError):
-		seen := strings.TrimPrefix(err.Error(), epochError)
-		if s.epochChanged(ep, seen) || seen == ep {
-			s.setOK()
-		} else if strings.HasPrefix(seen, "lost:") && s.Status().Lost {
-			s.mu.Lock()
-			s.status.CheckedAt = time.Now().UTC()
-			s.mu.Unlock()
-		}
+		if s.epochChanged(ep, strings.TrimPrefix(err.Error(), epochError)) {
+			s.setOK() // a reset made elsewhere, adopted
+		} // else: lost, recorded by epochChanged
 	default:
 		s.setDown(err)
 	}

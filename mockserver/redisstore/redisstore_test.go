@@ -426,7 +426,12 @@ func TestRedisLostWhileRunning(t *testing.T) {
 	a := replica(t, srv.URL(0), "", store.Issued)
 	b := replica(t, srv.URL(0), "", store.Issued)
 	live, dead := mint(t, a, "alice"), mint(t, a, "bob")
-	_ = b.RevokeUser(dead)
+	if err := b.RevokeUser(dead); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := lookup(t, a, dead); st != store.Revoked {
+		t.Fatalf("revoked before the restart: %v", st)
+	}
 	srv.Kill()
 	_, _, err := a.Lookup(live)
 	var down *store.UnavailableError
