@@ -28,7 +28,7 @@ import (
 // throughput and p99, and the ratios redis/memory.
 func BenchmarkStoreMemoryVsRedis(b *testing.B) {
 	srv := redistest.Start(b, false)
-	shared, err := redisstore.Open(context.Background(), redisstore.Config{URL: srv.URL(0), Mode: store.Lazy, JournalSize: mockserver.DefaultJournalSize})
+	shared, err := redisstore.Open(context.Background(), redisstore.Config{URL: srv.URL(0), Mode: store.Lazy, JournalSize: mockserver.DefaultJournalSize, Timeout: 30 * time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}

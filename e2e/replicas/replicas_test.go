@@ -50,7 +50,9 @@ func replica(t *testing.T, url string, args ...string) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bins.Mock, append([]string{"--port", "0", "--log-format", "json", "--sessions", "issued", "--store", url}, args...)...)
+	// A generous store timeout: a loaded CI machine is slow; a Redis that
+	// is down refuses connections at once, whatever the timeout.
+	cmd := exec.Command(bins.Mock, append([]string{"--port", "0", "--log-format", "json", "--sessions", "issued", "--store", url, "--store-timeout", "30s"}, args...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

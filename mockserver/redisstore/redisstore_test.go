@@ -23,7 +23,9 @@ import (
 // replica opens a store on srv as one replica of a mock would.
 func replica(t *testing.T, url, prefix string, mode store.Mode, seed ...store.Seed) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), Config{URL: url, Prefix: prefix, Mode: mode, Seed: seed, JournalSize: 50, Timeout: 5 * time.Second})
+	// A generous timeout: a loaded CI machine is slow; a stopped Redis
+	// refuses connections at once.
+	s, err := Open(context.Background(), Config{URL: url, Prefix: prefix, Mode: mode, Seed: seed, JournalSize: 50, Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,10 +512,10 @@ func TestDataLossIsReported(t *testing.T) {
 func TestTLSWithPassword(t *testing.T) {
 	srv := redistest.StartTLS(t, "--requirepass", "tls-pw-1")
 	url := srv.URL(0) + "?skip_verify=true"
-	if _, err := Open(context.Background(), Config{URL: url, Mode: store.Issued, Timeout: 5 * time.Second}); err == nil {
+	if _, err := Open(context.Background(), Config{URL: url, Mode: store.Issued, Timeout: 30 * time.Second}); err == nil {
 		t.Fatal("Open without the password succeeded")
 	}
-	s, err := Open(context.Background(), Config{URL: url, Password: "tls-pw-1", Mode: store.Issued, Timeout: 5 * time.Second})
+	s, err := Open(context.Background(), Config{URL: url, Password: "tls-pw-1", Mode: store.Issued, Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

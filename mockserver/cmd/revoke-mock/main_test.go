@@ -199,6 +199,8 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		{"--store", "memcached://127.0.0.1:11211"},
 		{"--store", "redis"},
 		{"--store-prefix", ""},
+		{"--store-timeout", "0s"},
+		{"--store-timeout", "soon"},
 	} {
 		var errOut bytes.Buffer
 		if code := run(context.Background(), args, io.Discard, &errOut); code != 2 || errOut.Len() == 0 {

@@ -32,6 +32,7 @@ type serveConfig struct {
 	controlToken                                           string
 	watch                                                  bool
 	store, storePrefix                                     string
+	storeTimeout                                           time.Duration
 }
 
 // DefaultMaxConns caps the connections the mock holds open at once: an idle
@@ -66,6 +67,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.controlToken, "control-token", envDefault("control-token", ""), "secret every /__mock/ request must carry (Authorization: Bearer ... or Mock-Control-Token)")
 	fs.StringVar(&c.store, "store", envDefault("store", "memory"), "where sessions, revocations, scenarios and the journal live: memory, or redis://host:6379/0 (rediss:// for TLS; password in the URL or REVOKE_MOCK_REDIS_PASSWORD) shared by every replica")
 	fs.StringVar(&c.storePrefix, "store-prefix", envDefault("store-prefix", redisstore.DefaultPrefix), "the prefix of every key in Redis (one shared mock per prefix)")
+	storeTimeout := fs.String("store-timeout", envDefault("store-timeout", redisstore.DefaultTimeout.String()), "the longest a call to a shared store may take (connecting included); past it the request answers 503")
 	watchEnv := envDefault("watch", "false")
 	watchDefault, watchEnvErr := strconv.ParseBool(watchEnv)
 	fs.BoolVar(&c.watch, "watch", watchDefault, "reload --spec when the file changes (polled; a broken edit keeps the last good spec)")
@@ -93,6 +95,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if c.store != "memory" && !strings.HasPrefix(c.store, "redis://") && !strings.HasPrefix(c.store, "rediss://") {
 		return c, usageError{fmt.Errorf("--store %q: want memory, redis://host:port/db or rediss://host:port/db", redactStore(c.store))}
+	}
+	if c.storeTimeout, err = time.ParseDuration(*storeTimeout); err != nil || c.storeTimeout <= 0 || c.storeTimeout > time.Minute {
+		return c, usageError{fmt.Errorf("--store-timeout %q: want a Go duration from 1ms to 1m, such as 2s", *storeTimeout)}
 	}
 	if c.storePrefix == "" {
 		return c, usageError{errors.New(`--store-prefix: want a non-empty prefix, such as "revoke-mock:"`)}
@@ -260,7 +265,7 @@ func openShared(ctx context.Context, c serveConfig, seed []mockserver.SeedSessio
 		size = 0
 	}
 	shared, err := redisstore.Open(ctx, redisstore.Config{URL: c.store, Password: os.Getenv("REVOKE_MOCK_REDIS_PASSWORD"),
-		Prefix: c.storePrefix, Mode: store.Mode(c.sessions), Seed: seeds, JournalSize: size,
+		Prefix: c.storePrefix, Mode: store.Mode(c.sessions), Seed: seeds, JournalSize: size, Timeout: c.storeTimeout,
 		OnChange: func(st redisstore.Status) {
 			switch {
 			case st.Lost:

@@ -26,7 +26,9 @@ func TestStoreFromEnvironmentWithPassword(t *testing.T) {
 	}
 
 	t.Setenv("REVOKE_MOCK_REDIS_PASSWORD", pw)
-	base, out, _, _ := serve(t, "--store-prefix", "env-test:")
+	// A generous timeout: a loaded CI machine is slow (the default, 2 s,
+	// is what users get).
+	base, out, _, _ := serve(t, "--store-prefix", "env-test:", "--store-timeout", "30s")
 	token := mintOK(t, base, "alice")
 	resp, err := http.DefaultClient.Do(newReq(t, "POST", base+"/sessions/revoke-all", "Bearer "+token))
 	if err != nil {
