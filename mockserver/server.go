@@ -21,7 +21,10 @@
 // the control API under /__mock/ (control.go, scenarios.go, requests.go),
 // optionally locked by Options.ControlToken. Sessions live in package store,
 // scenarios in package scenario and the journal in package journal, each
-// behind an interface a shared store can implement; answers are compiled
+// behind an interface whose calls can fail (store.Sessions,
+// scenario.Backend, journal.Backend): in memory by default, or in Redis
+// (package redisstore), shared by every replica of a mock; a failed call
+// is answered with a 503 problem naming the store (storeHalt); answers are compiled
 // from the spec once, at start-up (answers.go). A live spec reload is a new
 // Server built by Reload, sharing that state, served through package
 // reload's Handler.
