@@ -16,7 +16,7 @@ export CONTRACT_BASE_URL CONTRACT_TOKEN_CMD CONTRACT_TOKEN_URL CONTRACT_TOKEN \
        CONTRACT_WAIT_FOR CONTRACT_SESSIONS_PER_USER CONTRACT_CA_CERT CONTRACT_CLIENT_CERT \
        CONTRACT_CLIENT_KEY CONTRACT_HEADERS CONTRACT_LABEL_FILTER CONTRACT_FOCUS
 
-.PHONY: mock test vet govet tidy staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools soak race
+.PHONY: mock test vet govet tidy staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools soak race dist npm image
 
 ## mock: the mock server on 127.0.0.1:4010 (MOCK_FLAGS="--sessions issued" ...)
 mock:
@@ -101,8 +101,22 @@ unit-race:
 unit-plain: npm-tools test-bins
 	$(UNIT_ENV) $(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -vxFf <($(GO) list $(RACE_PKGS)))
 
+# Built as make dist builds them (static, -trimpath), so the tests run what
+# ships and the release test reuses the compiled packages.
 test-bins:
-	$(GO) build -o $(TEST_BIN)/ ./mockserver/cmd/revoke-mock ./contract/cmd/revoke-contract
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(TEST_BIN)/ ./mockserver/cmd/revoke-mock ./contract/cmd/revoke-contract
+
+## dist: release binaries for every platform, with SHA256SUMS (make dist VERSION=v0.4.0)
+dist:
+	VERSION=$(VERSION) GO=$(GO) tools/dist.sh
+
+## image: the revoke-mock container image with buildah (after make dist)
+image:
+	VERSION=$(VERSION) tools/image.sh
+
+## npm: the npm packages (npm/) from dist/, the version stamped in (after make dist)
+npm:
+	VERSION=$(VERSION) tools/npm.sh
 
 ## contract: the contract suite, as the revoke-contract binary runs it, with its
 ## exit status; honours CONTRACT_* (make contract CONTRACT_BASE_URL=... CONTRACT_TOKEN_CMD=...)

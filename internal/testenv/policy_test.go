@@ -6,10 +6,14 @@ import (
 	"go/token"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/module"
 )
 
 // The test policies of docs/testing.md, checked over the module's source.
@@ -301,6 +305,64 @@ func TestLibOpenAPIStaysInSpec(t *testing.T) {
 			if p, _ := strconv.Unquote(imp.Path.Value); strings.HasPrefix(p, "github.com/pb33f/libopenapi") {
 				t.Errorf("%s: imports %s; use what package spec offers (Spec.Responses, Spec.Validator), or add it there", fset.Position(imp.Pos()), p)
 			}
+		}
+	}
+}
+
+// TestDependenciesListed: docs/reliability.md lists every module of go.mod,
+// at its version, with why it is needed, and no module go.mod lacks.
+func TestDependenciesListed(t *testing.T) {
+	_, _, root := moduleFiles(t)
+	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "reliability.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	required := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\t(\S+) (v\S+)`).FindAllStringSubmatch(string(gomod), -1) {
+		required[m[1]] = m[2]
+	}
+	listed := map[string]string{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([^`]+)` \\| `(v[^`]+)` \\| (.*) \\|$").FindAllStringSubmatch(string(doc), -1) {
+		listed[m[1]] = m[2]
+		if strings.TrimSpace(m[3]) == "" || strings.TrimSpace(m[3]) == "?" {
+			t.Errorf("docs/reliability.md: %s has no reason", m[1])
+		}
+	}
+	if len(required) == 0 {
+		t.Fatal("no requirement found in go.mod")
+	}
+	for mod, v := range required {
+		if listed[mod] != v {
+			t.Errorf("docs/reliability.md lists %s at %q; go.mod requires %s", mod, listed[mod], v)
+		}
+	}
+	for mod := range listed {
+		if _, ok := required[mod]; !ok {
+			t.Errorf("docs/reliability.md lists %s, which go.mod does not require", mod)
+		}
+	}
+}
+
+// TestModuleFilePaths: every file of the module has a path a module zip
+// may hold (module.CheckFilePath: no Windows-reserved name such as "nul",
+// no character Windows or macOS refuses), or go install pkg@version fails
+// for everyone as soon as the module is published.
+func TestModuleFilePaths(t *testing.T) {
+	_, _, root := moduleFiles(t)
+	out, err := exec.Command("git", "-C", root, "ls-files", "-z").Output()
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		if strings.HasPrefix(name, "tools/node_modules/") {
+			continue
+		}
+		if err := module.CheckFilePath(name); err != nil {
+			t.Errorf("%v", err)
 		}
 	}
 }

@@ -4,6 +4,7 @@
 //	            [--cors-origins URL,...] [--log-format text|json]
 //	            [--latency 300ms|100ms..800ms] [--journal-size 1000] [--control-token SECRET] [--watch]
 //	revoke-mock token --url http://127.0.0.1:4010 --user alice
+//	revoke-mock --version
 //	revoke-mock scenario add --operation post__sessions_revoke-all --status 500 [--times 1] [--delay 1.5s] [--fault reset] ...
 //	revoke-mock scenario list|clear
 //	revoke-mock scenario delete ID
@@ -21,6 +22,9 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/flashback/revoke-contract/internal/version"
+	"github.com/flashback/revoke-contract/spec"
 )
 
 // gcPercent is the collector's target for the mock. Its live heap (the
@@ -55,6 +59,9 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch {
+	case len(args) == 1 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version"):
+		fmt.Fprintf(stdout, "revoke-mock %s\n", version.Of(spec.OpenAPI))
+		return 0
 	case len(args) > 0 && args[0] == "token":
 		err = runToken(ctx, args[1:], stdout)
 	case len(args) > 0 && args[0] == "scenario":

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,4 +160,35 @@ func lineMatches(want, got string) bool {
 		parts[i] = regexp.QuoteMeta(parts[i])
 	}
 	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$").MatchString(got)
+}
+
+// TestEveryFlagInReadme: each flag revoke-mock's help lists has a row in
+// the README's table of flags, with its REVOKE_MOCK_ variable, and the
+// table names no flag the command lacks.
+func TestEveryFlagInReadme(t *testing.T) {
+	var help bytes.Buffer
+	run(context.Background(), []string{"--help"}, io.Discard, &help)
+	flags := regexp.MustCompile(`(?m)^  -([a-z-]+)`).FindAllStringSubmatch(help.String(), -1)
+	if len(flags) < 10 {
+		t.Fatalf("the help lists %d flags:\n%s", len(flags), help.String())
+	}
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := regexp.MustCompile("(?m)^\\| `--([a-z-]+)` \\| `(REVOKE_MOCK_[A-Z_]+)` \\|").FindAllStringSubmatch(string(data), -1)
+	inReadme := map[string]string{}
+	for _, r := range rows {
+		inReadme[r[1]] = r[2]
+	}
+	for _, f := range flags {
+		want := "REVOKE_MOCK_" + strings.ToUpper(strings.ReplaceAll(f[1], "-", "_"))
+		if got, ok := inReadme[f[1]]; !ok || got != want {
+			t.Errorf("the README's table of flags has no row for --%s with %s", f[1], want)
+		}
+		delete(inReadme, f[1])
+	}
+	for f := range inReadme {
+		t.Errorf("the README's table lists --%s, which revoke-mock does not have", f)
+	}
 }
