@@ -50,10 +50,17 @@ type Options struct {
 	// Latency delays every request to a spec path (never the control
 	// API); see ParseLatency. The zero value adds none.
 	Latency Latency
+	// SessionStore keeps sessions and revocations (a shared one: package
+	// redisstore); nil: store.Memory with Seed and MaxSessions. Its mode
+	// must be Sessions'.
+	SessionStore store.Sessions
+	// StoreStatus, when set, is what GET /__mock/health reports of the
+	// store; nil: the in-memory store, always ok.
+	StoreStatus func() StoreStatus
 	// Scenarios keeps the outcomes arranged through /__mock/scenarios.
-	Scenarios scenario.Store // nil: in memory
+	Scenarios scenario.Backend // nil: in memory
 	// Journal keeps the requests GET /__mock/requests lists.
-	Journal journal.Store // nil: a ring of JournalSize entries
+	Journal journal.Backend // nil: a ring of JournalSize entries
 	// JournalSize bounds the in-memory journal: 0 is DefaultJournalSize,
 	// a negative size turns the journal off.
 	JournalSize int
@@ -70,7 +77,7 @@ type Options struct {
 	SpecStatus func() SpecStatus
 
 	// Shared with the mock Reload came from.
-	sessions *store.Memory
+	sessions store.Sessions
 	redactor *journal.Redactor
 }
 
@@ -80,6 +87,20 @@ const DefaultMaxSessions = store.DefaultMaxSessions
 // SpecStatus is what GET /__mock/health reports of the spec served: its
 // source, content hash, when it was loaded and the last reload error.
 type SpecStatus = reload.State
+
+// StoreStatus is what GET /__mock/health reports of the store: its kind
+// ("memory" or "redis"), where it is (never with a password), and whether
+// it serves; a failing store makes the health answer 503.
+type StoreStatus struct {
+	Kind      string    `json:"kind"`
+	URL       string    `json:"url,omitempty"`
+	Prefix    string    `json:"prefix,omitempty"`
+	OK        bool      `json:"ok"`
+	Lost      bool      `json:"lost,omitempty"` // the store lost its data: POST /__mock/reset starts over
+	Error     string    `json:"error,omitempty"`
+	ErrorAt   time.Time `json:"errorAt,omitzero"`
+	CheckedAt time.Time `json:"checkedAt,omitzero"`
+}
 
 // DefaultJournalSize is how many requests the journal keeps by default.
 const DefaultJournalSize = 1000

@@ -51,7 +51,10 @@ func (s *Server) authenticate(r *http.Request, op *operation) (token, user strin
 	}
 	worst := credMissing
 	for _, alt := range op.security {
-		token, user, p := s.satisfy(r, alt)
+		token, user, p, err := s.satisfy(r, alt)
+		if err != nil {
+			return "", "", storeHalt(err)
+		}
 		if p == credOK {
 			return token, user, nil
 		}
@@ -196,30 +199,33 @@ func isB64Token(s string) bool {
 	return true
 }
 
-func (s *Server) satisfy(r *http.Request, alt requirement) (string, string, credentialProblem) {
+func (s *Server) satisfy(r *http.Request, alt requirement) (string, string, credentialProblem, error) {
 	var token, user string
 	for _, sch := range alt {
 		switch sch.kind {
 		case "bearer":
 			t, p := bearerToken(r.Header.Get("Authorization"))
 			if p != credOK {
-				return "", "", p
+				return "", "", p, nil
 			}
-			st, u := s.sessions.Session(t)
+			st, u, err := s.sessions.Lookup(t)
+			if err != nil {
+				return "", "", credOK, err
+			}
 			switch st {
 			case store.Unknown:
-				return "", "", credUnknown
+				return "", "", credUnknown, nil
 			case store.Revoked:
-				return "", "", credRevoked
+				return "", "", credRevoked, nil
 			}
 			token, user = t, u
 		case "basic":
 			h := r.Header.Get("Authorization")
 			if h == "" {
-				return "", "", credMissing
+				return "", "", credMissing, nil
 			}
 			if sch, rest, _ := strings.Cut(h, " "); !strings.EqualFold(sch, "Basic") || strings.TrimSpace(rest) == "" {
-				return "", "", credScheme
+				return "", "", credScheme, nil
 			}
 		case "apiKey":
 			var v string
@@ -234,9 +240,9 @@ func (s *Server) satisfy(r *http.Request, alt requirement) (string, string, cred
 				}
 			}
 			if v == "" {
-				return "", "", credMissing
+				return "", "", credMissing, nil
 			}
 		}
 	}
-	return token, user, credOK
+	return token, user, credOK, nil
 }

@@ -47,7 +47,12 @@ func (s *Server) choose(op *operation, r *http.Request, user string) (*choice, d
 	var sc scenario.Scenario
 	var taken bool
 	if p.code == "" && p.example == "" {
-		sc, taken = s.scenarios.Take(scenario.Request{Method: op.method, Path: op.path, User: user, Header: r.Header})
+		var err error
+		sc, taken, err = s.scenarios.TryTake(scenario.Request{Method: op.method, Path: op.path, User: user, Header: r.Header})
+		if err != nil {
+			// A scenario may have been due: the default answer could be wrong.
+			return nil, d, storeHalt(err)
+		}
 	}
 	switch {
 	case p.delaySet:

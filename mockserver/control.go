@@ -2,11 +2,14 @@ package mockserver
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"path"
 	"strings"
+
+	"github.com/flashback/revoke-contract/mockserver/store"
 )
 
 // controlPrefix reserves the mock's own endpoints; no spec path may use it.
@@ -100,20 +103,34 @@ func methodNotAllowed(p, allow string) http.HandlerFunc {
 // health says the mock is up, and which spec it serves.
 func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 	decide(w, "control.health")
-	writeJSON(w, http.StatusOK, struct {
-		Status string     `json:"status"`
-		Spec   SpecStatus `json:"spec"`
-	}{"ok", s.specStatus()})
+	st, code, status := s.storeStatus(), http.StatusOK, "ok"
+	if !st.OK {
+		code, status = http.StatusServiceUnavailable, "store-unavailable"
+		if st.Lost {
+			status = "store-lost"
+		}
+	}
+	writeJSON(w, code, struct {
+		Status string      `json:"status"`
+		Spec   SpecStatus  `json:"spec"`
+		Store  StoreStatus `json:"store"`
+	}{status, s.specStatus(), st})
 }
 
 // reset is a clean slate for the next test: sessions and revocations,
 // scenarios and the journal are forgotten, the seeds restored.
 func (s *Server) reset(w http.ResponseWriter, _ *http.Request) {
 	decide(w, "control.reset")
-	s.sessions.Reset()
-	s.scenarios.Clear()
-	if s.journal != nil {
-		s.journal.Clear()
+	err := s.sessions.Clear()
+	if err == nil {
+		err = s.scenarios.TryClear()
+	}
+	if err == nil && s.journal != nil {
+		err = s.journal.TryClear()
+	}
+	if err != nil {
+		writeHalt(w, storeHalt(err))
+		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -150,6 +167,11 @@ func (s *Server) mintSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, err := s.sessions.Mint(*req.User)
+	var down *store.UnavailableError
+	if errors.As(err, &down) {
+		writeHalt(w, storeHalt(err))
+		return
+	}
 	if err != nil {
 		decide(w, "control.mint-failed")
 		writeProblem(w, Problem{Type: problemInternal, Title: "Cannot mint a session", Status: http.StatusInternalServerError, Detail: err.Error()})

@@ -113,7 +113,9 @@ func (s *Server) record(next http.Handler) http.Handler {
 		if journaling {
 			var buf [1024]byte
 			headers := s.redactor.AppendHeaders(buf[:0], r.Header)
-			s.journal.Add(journal.Entry{Time: start, Method: r.Method, Path: r.URL.Path, Query: s.redactor.Query(r.URL.RawQuery),
+			// A journal that cannot record loses the entry: the answer is
+			// already given, and the store's health says it is down.
+			_ = s.journal.TryAdd(journal.Entry{Time: start, Method: r.Method, Path: r.URL.Path, Query: s.redactor.Query(r.URL.RawQuery),
 				Headers: string(headers), BodyBytes: max(r.ContentLength, 0), Status: w.status,
 				Operation: w.operation, Decision: w.decision, Scenario: w.scenario, Duration: end.Sub(start), User: w.user})
 		}

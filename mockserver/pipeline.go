@@ -30,7 +30,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	// The work comes first: whatever the delay or the fault, a 2xx of
 	// revoke-all has revoked when the client could have heard of it.
 	if c.revokes() && token != "" {
-		s.sessions.RevokeAll(token)
+		if err := s.sessions.RevokeUser(token); err != nil {
+			// Never a 200 for a revocation that may not have happened.
+			s.writeHaltLate(w, r, storeHalt(err))
+			return
+		}
 	}
 	decide(w, c.decision)
 	if d.scenario != "" {

@@ -13,6 +13,7 @@ const (
 	problemInvalidControlCall  = "urn:revoke-mock:problem:invalid-control-request"
 	problemControlUnauthorized = "urn:revoke-mock:problem:control-unauthorized"
 	problemInternal            = "urn:revoke-mock:problem:internal-error"
+	problemStoreUnavailable    = "urn:revoke-mock:problem:store-unavailable"
 )
 
 // Problem is an RFC 9457 problem details object, extended with the fields

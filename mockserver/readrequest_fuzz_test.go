@@ -26,6 +26,7 @@ var problemStatus = map[string][]int{
 	"urn:revoke-mock:problem:origin-not-allowed":      {403},
 	"urn:revoke-mock:problem:invalid-control-request": {400},
 	"urn:revoke-mock:problem:internal-error":          {500},
+	"urn:revoke-mock:problem:store-unavailable":       {503},
 }
 
 // documented lists, for each operation of the embedded spec ("POST

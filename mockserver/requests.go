@@ -70,7 +70,11 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 		invalidControl(w, "control.requests-refused", "GET "+controlPrefix+"requests filters on "+strings.Join(journalFilters, ", "), errs)
 		return
 	}
-	entries := s.journal.List(f)
+	entries, err := s.journal.TryList(f)
+	if err != nil {
+		writeHalt(w, storeHalt(err))
+		return
+	}
 	views := make([]requestView, len(entries))
 	for i, e := range entries {
 		views[i] = requestView{Entry: e, Headers: e.HeaderList(), DurationMs: float64(e.Duration.Microseconds()) / 1000}
@@ -83,7 +87,10 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 func (s *Server) clearRequests(w http.ResponseWriter, _ *http.Request) {
 	decide(w, "control.requests-clear")
 	if s.journal != nil {
-		s.journal.Clear()
+		if err := s.journal.TryClear(); err != nil {
+			writeHalt(w, storeHalt(err))
+			return
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

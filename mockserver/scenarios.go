@@ -54,7 +54,11 @@ func (s *Server) addScenario(w http.ResponseWriter, r *http.Request) {
 		invalidControl(w, "control.scenario-refused", "the scenario cannot be applied; see errors", errs, avail...)
 		return
 	}
-	sc = s.scenarios.Add(sc)
+	sc, err := s.scenarios.TryAdd(sc)
+	if err != nil {
+		writeHalt(w, storeHalt(err))
+		return
+	}
 	w.Header().Set("Location", controlPrefix+"scenarios/"+sc.ID)
 	writeJSON(w, http.StatusCreated, sc)
 }
@@ -172,15 +176,25 @@ func (s *Server) operationNames() []string {
 
 func (s *Server) listScenarios(w http.ResponseWriter, _ *http.Request) {
 	decide(w, "control.scenario-list")
+	list, err := s.scenarios.TryList()
+	if err != nil {
+		writeHalt(w, storeHalt(err))
+		return
+	}
 	writeJSON(w, http.StatusOK, struct {
 		Scenarios []scenario.Scenario `json:"scenarios"`
-	}{s.scenarios.List()})
+	}{list})
 }
 
 func (s *Server) deleteScenario(w http.ResponseWriter, r *http.Request) {
 	decide(w, "control.scenario-delete")
 	id := r.PathValue("id")
-	if !s.scenarios.Delete(id) {
+	found, err := s.scenarios.TryDelete(id)
+	if err != nil {
+		writeHalt(w, storeHalt(err))
+		return
+	}
+	if !found {
 		decide(w, "control.scenario-not-found")
 		writeProblem(w, Problem{Type: problemNotFound, Title: "No such scenario", Status: http.StatusNotFound,
 			Detail: fmt.Sprintf("no active scenario has the id %q (used up, deleted, or never added); GET %sscenarios lists them", excerpt(id), controlPrefix)})
@@ -191,7 +205,10 @@ func (s *Server) deleteScenario(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) clearScenarios(w http.ResponseWriter, _ *http.Request) {
 	decide(w, "control.scenario-clear")
-	s.scenarios.Clear()
+	if err := s.scenarios.TryClear(); err != nil {
+		writeHalt(w, storeHalt(err))
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

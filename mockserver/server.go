@@ -21,7 +21,10 @@
 // the control API under /__mock/ (control.go, scenarios.go, requests.go),
 // optionally locked by Options.ControlToken. Sessions live in package store,
 // scenarios in package scenario and the journal in package journal, each
-// behind an interface a shared store can implement; answers are compiled
+// behind an interface whose calls can fail (store.Sessions,
+// scenario.Backend, journal.Backend): in memory by default, or in Redis
+// (package redisstore), shared by every replica of a mock; a failed call
+// is answered with a 503 problem naming the store (storeHalt); answers are compiled
 // from the spec once, at start-up (answers.go). A live spec reload is a new
 // Server built by Reload, sharing that state, served through package
 // reload's Handler.
@@ -53,7 +56,7 @@ const RevokeAllPath = endpoint.Path
 type Server struct {
 	spec     *spec.Spec
 	router   *router
-	sessions *store.Memory
+	sessions store.Sessions
 	cors     corsPolicy
 	logger   *slog.Logger
 	reqLog   *reqlog.Logger
@@ -64,13 +67,14 @@ type Server struct {
 	handler  http.Handler // the middleware around dispatch
 
 	latency      Latency
-	scenarios    scenario.Store
-	journal      journal.Store // nil: off
+	scenarios    scenario.Backend
+	journal      journal.Backend // nil: off
 	redactor     *journal.Redactor
 	controlToken string
 	writeTimeout time.Duration
 	operations   map[string]*operation // by operationId, for scenarios
 	specStatus   func() SpecStatus
+	storeStatus  func() StoreStatus
 	opts         Options // for Reload
 }
 
@@ -142,7 +146,16 @@ func New(opts Options) (*Server, error) {
 		s.maxBody = 1 << 20
 	}
 	if s.sessions == nil {
+		s.sessions = opts.SessionStore
+	}
+	if s.sessions == nil {
 		s.sessions = store.NewMemory(mode, opts.Seed, store.WithMaxSessions(opts.MaxSessions))
+	} else if s.sessions.Mode() != mode {
+		return nil, &OptionError{Option: "Sessions", Value: string(mode), Want: "the mode of the SessionStore given (" + string(s.sessions.Mode()) + ")"}
+	}
+	s.storeStatus = opts.StoreStatus
+	if s.storeStatus == nil {
+		s.storeStatus = func() StoreStatus { return StoreStatus{Kind: "memory", OK: true} }
 	}
 	if opts.redactor != nil {
 		s.redactor = opts.redactor
@@ -223,6 +236,14 @@ func (s *Server) Reload(sp *spec.Spec) (*Server, error) {
 
 // Mint creates a new session (a new device) of user and returns its token.
 func (s *Server) Mint(user string) (string, error) { return s.sessions.Mint(user) }
+
+// storeHalt is the 503 problem for a failed call of a shared store: the
+// mock does not know the answer, so it gives none rather than a wrong 200
+// or 401. The detail names the store and what went wrong.
+func storeHalt(err error) *halt {
+	return &halt{decision: "store.unavailable", header: [][2]string{{"Retry-After", "1"}},
+		problem: &Problem{Type: problemStoreUnavailable, Title: "The mock's store is unavailable", Status: http.StatusServiceUnavailable, Detail: err.Error()}}
+}
 
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

@@ -83,6 +83,28 @@ type Store interface {
 	Clear()
 }
 
+// Backend is Store with errors: what the mock calls. A shared journal (in
+// Redis: package redisstore) can fail; Ring implements it and never fails.
+type Backend interface {
+	TryAdd(e Entry) error
+	TryList(f Filter) ([]Entry, error)
+	TryClear() error
+}
+
+var _ Backend = (*Ring)(nil)
+
+// TryAdd implements Backend.
+func (r *Ring) TryAdd(e Entry) error { r.Add(e); return nil }
+
+// TryList implements Backend.
+func (r *Ring) TryList(f Filter) ([]Entry, error) { return r.List(f), nil }
+
+// TryClear implements Backend.
+func (r *Ring) TryClear() error { r.Clear(); return nil }
+
+// Keeps reports whether f selects e (shared journals filter with it).
+func (f Filter) Keeps(e *Entry) bool { return f.keeps(e) }
+
 // Ring keeps the last Size entries. Add takes no lock: it claims a
 // sequence number with an atomic add and publishes the entry into its slot
 // with a compare-and-swap (a slower writer never overwrites a newer entry).

@@ -127,6 +127,41 @@ type Store interface {
 	HasFaults() bool
 }
 
+// Backend is Store with errors: what the mock calls. A shared store (in
+// Redis: package redisstore) can fail on every call, and a failure must
+// never be taken for "no scenario" (a wrong answer): the mock answers 503
+// instead. Memory implements it and never fails.
+type Backend interface {
+	TryAdd(s Scenario) (Scenario, error)
+	TryList() ([]Scenario, error)
+	TryDelete(id string) (bool, error)
+	TryClear() error
+	TryTake(r Request) (Scenario, bool, error)
+	// HasFaults may answer from what the store last saw: it is asked on
+	// every request, before Take.
+	HasFaults() bool
+}
+
+var _ Backend = (*Memory)(nil)
+
+// TryAdd implements Backend.
+func (m *Memory) TryAdd(s Scenario) (Scenario, error) { return m.Add(s), nil }
+
+// TryList implements Backend.
+func (m *Memory) TryList() ([]Scenario, error) { return m.List(), nil }
+
+// TryDelete implements Backend.
+func (m *Memory) TryDelete(id string) (bool, error) { return m.Delete(id), nil }
+
+// TryClear implements Backend.
+func (m *Memory) TryClear() error { m.Clear(); return nil }
+
+// TryTake implements Backend.
+func (m *Memory) TryTake(r Request) (Scenario, bool, error) {
+	s, ok := m.Take(r)
+	return s, ok, nil
+}
+
 // Memory is the in-process Store. Requests never take a lock: they read
 // an immutable list through an atomic pointer and spend a use with a
 // compare-and-swap; only the control API's changes (rare) serialise on a

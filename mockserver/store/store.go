@@ -368,3 +368,69 @@ func claimString(raw json.RawMessage) string {
 	}
 	return ""
 }
+
+// Sessions is what the mock needs of a session store: Memory (in this
+// process, the default) or a shared one (package redisstore) that every
+// replica of a mock uses. Every call of a shared store can fail (the store
+// is unreachable, or lost its data); the mock then answers 503, never a
+// guess. Safe for concurrent use.
+type Sessions interface {
+	Mode() Mode
+	// Mint creates a new session of user and returns its token.
+	Mint(user string) (string, error)
+	// Lookup is Session: whether a well-formed token may be used now, and
+	// its user.
+	Lookup(token string) (Status, string, error)
+	// RevokeUser is RevokeAll: every session of the user owning token.
+	RevokeUser(token string) error
+	// Clear is Reset: every session and revocation forgotten, seeds restored.
+	Clear() error
+}
+
+var _ Sessions = (*Memory)(nil)
+
+// Lookup implements Sessions; it never fails.
+func (m *Memory) Lookup(token string) (Status, string, error) {
+	st, user := m.Session(token)
+	return st, user, nil
+}
+
+// RevokeUser implements Sessions; it never fails.
+func (m *Memory) RevokeUser(token string) error {
+	m.RevokeAll(token)
+	return nil
+}
+
+// Clear implements Sessions; it never fails.
+func (m *Memory) Clear() error {
+	m.Reset()
+	return nil
+}
+
+// LazyIdentity names the user a token belongs to in mode Lazy, as a user
+// key: "user:<name>" for a JWT with a userId or sub claim (with its iat,
+// when present), else "token:<token>" (the token is its own user). Shared
+// stores use it to agree with Memory.
+func LazyIdentity(token string) (string, time.Time) { return lazyIdentity(token) }
+
+// UserName is the name in a user key, "" for a token-only identity.
+func UserName(key string) string { return userName(key) }
+
+// UnavailableError is a failed call of a shared store: it names the store
+// (never with a password) and says what went wrong. Lost is set when the
+// store lost its data (a restart without persistence): nothing is served
+// until POST /__mock/reset starts over, since every revocation is gone.
+type UnavailableError struct {
+	Store string // such as "redis://127.0.0.1:6379/0 (prefix revoke-mock:)"
+	Lost  bool
+	Err   error
+}
+
+func (e *UnavailableError) Error() string {
+	if e.Lost {
+		return fmt.Sprintf("the session store %s lost its data (%v): every revocation is forgotten, so no token is accepted until POST /__mock/reset starts over", e.Store, e.Err)
+	}
+	return fmt.Sprintf("the session store %s is unavailable: %v", e.Store, e.Err)
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }

@@ -196,6 +196,11 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		{"scenario", "add", "--operation", "x", "--times", "once"},
 		{"scenario", "add", "--operation", "x", "--header", "no-colon"},
 		{"scenario", "list", "--url", "ftp://x"},
+		{"--store", "memcached://127.0.0.1:11211"},
+		{"--store", "redis"},
+		{"--store-prefix", ""},
+		{"--store-timeout", "0s"},
+		{"--store-timeout", "soon"},
 	} {
 		var errOut bytes.Buffer
 		if code := run(context.Background(), args, io.Discard, &errOut); code != 2 || errOut.Len() == 0 {

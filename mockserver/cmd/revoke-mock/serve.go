@@ -17,8 +17,10 @@ import (
 	"github.com/flashback/revoke-contract/fixtures"
 	"github.com/flashback/revoke-contract/mockserver"
 	"github.com/flashback/revoke-contract/mockserver/netlimit"
+	"github.com/flashback/revoke-contract/mockserver/redisstore"
 	"github.com/flashback/revoke-contract/mockserver/reload"
 	"github.com/flashback/revoke-contract/mockserver/reqlog"
+	"github.com/flashback/revoke-contract/mockserver/store"
 	"github.com/flashback/revoke-contract/spec"
 )
 
@@ -29,6 +31,8 @@ type serveConfig struct {
 	journalSize                                            int
 	controlToken                                           string
 	watch                                                  bool
+	store, storePrefix                                     string
+	storeTimeout                                           time.Duration
 }
 
 // DefaultMaxConns caps the connections the mock holds open at once: an idle
@@ -61,6 +65,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	latency := fs.String("latency", envDefault("latency", ""), "delay every request to a spec path: 300ms, or 100ms..800ms (uniform); at most 60s")
 	journalSize := fs.String("journal-size", envDefault("journal-size", strconv.Itoa(mockserver.DefaultJournalSize)), "requests kept by GET /__mock/requests (0: no journal)")
 	fs.StringVar(&c.controlToken, "control-token", envDefault("control-token", ""), "secret every /__mock/ request must carry (Authorization: Bearer ... or Mock-Control-Token)")
+	fs.StringVar(&c.store, "store", envDefault("store", "memory"), "where sessions, revocations, scenarios and the journal live: memory, or redis://host:6379/0 (rediss:// for TLS; password in the URL or REVOKE_MOCK_REDIS_PASSWORD) shared by every replica")
+	fs.StringVar(&c.storePrefix, "store-prefix", envDefault("store-prefix", redisstore.DefaultPrefix), "the prefix of every key in Redis (one shared mock per prefix)")
+	storeTimeout := fs.String("store-timeout", envDefault("store-timeout", redisstore.DefaultTimeout.String()), "the longest a call to a shared store may take (connecting included); past it the request answers 503")
 	watchEnv := envDefault("watch", "false")
 	watchDefault, watchEnvErr := strconv.ParseBool(watchEnv)
 	fs.BoolVar(&c.watch, "watch", watchDefault, "reload --spec when the file changes (polled; a broken edit keeps the last good spec)")
@@ -85,6 +92,15 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if c.watch && c.specPath == "" {
 		return c, usageError{errors.New("--watch reloads the file given with --spec; the embedded spec never changes")}
+	}
+	if c.store != "memory" && !strings.HasPrefix(c.store, "redis://") && !strings.HasPrefix(c.store, "rediss://") {
+		return c, usageError{fmt.Errorf("--store %q: want memory, redis://host:port/db or rediss://host:port/db", redactStore(c.store))}
+	}
+	if c.storeTimeout, err = time.ParseDuration(*storeTimeout); err != nil || c.storeTimeout <= 0 || c.storeTimeout > time.Minute {
+		return c, usageError{fmt.Errorf("--store-timeout %q: want a Go duration from 1ms to 1m, such as 2s", *storeTimeout)}
+	}
+	if c.storePrefix == "" {
+		return c, usageError{errors.New(`--store-prefix: want a non-empty prefix, such as "revoke-mock:"`)}
 	}
 	if c.latency, err = mockserver.ParseLatency(*latency); err != nil {
 		return c, usageError{fmt.Errorf("--latency %q: want a Go duration such as 300ms, or a range such as 100ms..800ms, each at most %s", *latency, mockserver.MaxDelay)}
@@ -155,7 +171,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		status = reload.NewStatus(reload.State{Source: sp.Source, SHA256: reload.Hash(sp.Raw), LoadedAt: time.Now().UTC(), Watching: true})
 		specStatus = status.Get
 	}
-	mock, err := mockserver.New(mockserver.Options{
+	opts := mockserver.Options{
 		Spec:         sp,
 		Sessions:     mockserver.SessionMode(c.sessions),
 		CORSOrigins:  origins,
@@ -167,7 +183,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ControlToken: c.controlToken,
 		SpecStatus:   specStatus,
 		MaxSessions:  c.maxSessions,
-	})
+	}
+	storeName := "memory"
+	if c.store != "memory" {
+		shared, err := openShared(ctx, c, seed, &opts, logger)
+		if err != nil {
+			return err
+		}
+		defer shared.Close()
+		storeName = shared.Name()
+		wctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go shared.Watch(wctx, redisstore.DefaultInterval)
+	}
+	mock, err := mockserver.New(opts)
 	var optErr *mockserver.OptionError
 	if errors.As(err, &optErr) {
 		return usageError{fmt.Errorf("%s %q: want %s", optionFlags[optErr.Option], optErr.Value, optErr.Want)}
@@ -192,7 +221,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cors = strings.Join(origins, ", ")
 	}
 	attrs := []any{"url", "http://" + ln.Addr().String(), "spec", sp.Source, "sessions", c.sessions, "cors", cors,
-		"max_sessions", c.maxSessions, "max_conns", c.maxConns}
+		"max_sessions", c.maxSessions, "max_conns", c.maxConns, "store", storeName}
 	if c.latency != (mockserver.Latency{}) {
 		attrs = append(attrs, "latency", c.latency.String())
 	}
@@ -222,6 +251,55 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	return nil
+}
+
+// openShared connects to the Redis of --store (an unreachable one is an
+// error: the mock does not start) and points opts at it.
+func openShared(ctx context.Context, c serveConfig, seed []mockserver.SeedSession, opts *mockserver.Options, logger *slog.Logger) (*redisstore.Store, error) {
+	var seeds []store.Seed
+	for _, s := range seed {
+		seeds = append(seeds, store.Seed(s))
+	}
+	size := c.journalSize
+	if size < 0 {
+		size = 0
+	}
+	shared, err := redisstore.Open(ctx, redisstore.Config{URL: c.store, Password: os.Getenv("REVOKE_MOCK_REDIS_PASSWORD"),
+		Prefix: c.storePrefix, Mode: store.Mode(c.sessions), Seed: seeds, JournalSize: size, Timeout: c.storeTimeout,
+		OnChange: func(st redisstore.Status) {
+			switch {
+			case st.Lost:
+				logger.Error("the store lost its data: answering 503 until POST /__mock/reset", "store", st.URL, "prefix", st.Prefix, "error", st.Error)
+			case !st.OK:
+				logger.Warn("the store is unavailable: answering 503 until it is back", "store", st.URL, "prefix", st.Prefix, "error", st.Error)
+			default:
+				logger.Info("the store is back", "store", st.URL, "prefix", st.Prefix)
+			}
+		}})
+	if err != nil {
+		return nil, err
+	}
+	opts.SessionStore = shared
+	opts.Scenarios = shared.Scenarios()
+	if j := shared.Journal(); j != nil {
+		opts.Journal = j
+	}
+	opts.StoreStatus = func() mockserver.StoreStatus {
+		st := shared.Status()
+		return mockserver.StoreStatus{Kind: "redis", URL: st.URL, Prefix: st.Prefix, OK: st.OK, Lost: st.Lost,
+			Error: st.Error, ErrorAt: st.ErrorAt, CheckedAt: st.CheckedAt}
+	}
+	return shared, nil
+}
+
+// redactStore hides a password in a --store value for messages.
+func redactStore(s string) string {
+	if at := strings.LastIndex(s, "@"); at >= 0 {
+		if i := strings.Index(s, "://"); i >= 0 && i < at {
+			return s[:i+3] + "xxxxx" + s[at:]
+		}
+	}
+	return s
 }
 
 // watchInterval is how often --watch looks at the spec file.
