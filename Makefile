@@ -129,3 +129,4 @@ fuzz:
 bench: npm-tools
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	PATH="$(TOOLS_BIN):$$PATH" $(GO) run ./bench/cmd/loadcompare
+	$(GO) run ./bench/cmd/proxylatency

@@ -58,7 +58,7 @@ func (p *Proxy) checkRequest(r *http.Request, x *exchange) {
 	if bodyChecked {
 		for _, f := range p.lib.Request(clone()) {
 			if f.Type != "security" { // a missing credential is the upstream's 401 to give, not a broken request
-				lib = append(lib, p.libViolation("request", f, x))
+				lib = append(lib, p.libViolations("request", f, x)...)
 			}
 		}
 	}
@@ -171,7 +171,7 @@ func (p *Proxy) responseViolations(resp *http.Response, x *exchange) []Violation
 	copyResp := *resp
 	copyResp.Body = io.NopCloser(bytes.NewReader(data))
 	for _, f := range p.lib.Response(x.checked, &copyResp) {
-		lib = append(lib, p.libViolation("response", f, x))
+		lib = append(lib, p.libViolations("response", f, x)...)
 	}
 	return append(out, p.reconcile(x.checked, "response", kin, lib)...)
 }
@@ -223,50 +223,56 @@ func (p *Proxy) kinViolations(source string, err error, x *exchange) []Violation
 	var out []Violation
 	var walk func(err error, loc []string, reason string)
 	walk = func(err error, loc []string, reason string) {
-		var multi openapi3.MultiError
-		var re *openapi3filter.RequestError
-		var rse *openapi3filter.ResponseError
-		var se *openapi3.SchemaError
-		switch {
-		case errors.As(err, &multi):
-			for _, e := range multi {
-				walk(e, loc, reason)
+		// The wrappers are matched by their own type, not errors.As:
+		// errors.As would look through a ResponseError into its MultiError
+		// and lose where the errors are.
+		switch e := err.(type) {
+		case openapi3.MultiError:
+			for _, inner := range e {
+				walk(inner, loc, reason)
 			}
 			return
-		case errors.As(err, &re):
+		case *openapi3filter.RequestError:
 			loc = []string{source, "body"}
-			if re.Parameter != nil {
-				loc = []string{source, re.Parameter.In, re.Parameter.Name}
+			if e.Parameter != nil {
+				loc = []string{source, e.Parameter.In, e.Parameter.Name}
 			}
-			if re.Err != nil {
-				walk(re.Err, loc, re.Reason)
+			if e.Err != nil {
+				walk(e.Err, loc, e.Reason)
 				return
 			}
-			reason = re.Reason
-		case errors.As(err, &rse):
-			if strings.Contains(rse.Reason, "header") {
+			reason = e.Reason
+		case *openapi3filter.ResponseError:
+			loc = []string{source, "body"}
+			if strings.Contains(e.Reason, "header") {
 				loc = []string{source, "headers"}
-			} else {
+			}
+			if e.Err != nil {
+				walk(e.Err, loc, e.Reason)
+				return
+			}
+			reason = e.Reason
+		case *openapi3.SchemaError:
+			if len(loc) == 0 {
 				loc = []string{source, "body"}
 			}
-			if rse.Err != nil {
-				walk(rse.Err, loc, rse.Reason)
-				return
-			}
-			reason = rse.Reason
-		case errors.As(err, &se):
-			loc = append(append([]string(nil), loc...), se.JSONPointer()...)
-			msg := se.Reason
-			if v, jerr := json.Marshal(se.Value); jerr == nil {
+			loc = append(append([]string(nil), loc...), e.JSONPointer()...)
+			msg := e.Reason
+			if v, jerr := json.Marshal(e.Value); jerr == nil {
 				msg += " (received " + excerpt(string(v)) + ")"
 			}
 			if reason != "" {
 				msg = reason + ": " + msg
 			}
-			out = append(out, Violation{Source: source, Location: loc, Message: p.redact(x, msg) + " [kin-openapi]"})
+			out = append(out, Violation{Source: source, Location: loc, Message: p.redact(x, oneLine(msg)) + " [kin-openapi]"})
 			return
 		default:
-			reason = strings.TrimSpace(strings.Join([]string{reason, err.Error()}, ": "))
+			var se *openapi3.SchemaError
+			if errors.As(err, &se) {
+				walk(se, loc, reason)
+				return
+			}
+			reason = strings.Trim(reason+": "+err.Error(), ": ")
 		}
 		if len(loc) == 0 {
 			loc = []string{source}
@@ -277,23 +283,47 @@ func (p *Proxy) kinViolations(source string, err error, x *exchange) []Violation
 	return out
 }
 
-// libViolation turns one of libopenapi-validator's findings into a violation.
-func (p *Proxy) libViolation(source string, f spec.Finding, x *exchange) Violation {
-	loc := []string{source}
-	switch {
-	case len(f.Fields) > 0, f.Type == "requestBody", strings.Contains(strings.ToLower(f.Message), " body "):
-		loc = append(loc, "body")
-	case f.Type == "parameter":
-		loc = append(loc, "parameters")
-	}
+// libViolations turn one of libopenapi-validator's findings into
+// violations: one per field of the body that broke its schema, located by
+// the field's path, or one for the whole finding.
+func (p *Proxy) libViolations(source string, f spec.Finding, x *exchange) []Violation {
+	const by = " [libopenapi-validator]"
 	msg := f.Message
 	if f.Reason != "" && f.Reason != f.Message {
 		msg += ": " + f.Reason
 	}
-	if len(f.Fields) > 0 {
-		msg += ": " + strings.Join(f.Fields, "; ")
+	if f.Type == "parameter" {
+		loc := []string{source, "parameters"}
+		if f.SubType != "" && f.Name != "" {
+			loc = []string{source, f.SubType, f.Name}
+		}
+		for _, field := range f.Fields {
+			_, reason, _ := strings.Cut(field, ": ")
+			msg += "; " + reason
+		}
+		return []Violation{{Source: source, Location: loc, Message: p.redact(x, oneLine(msg)) + by}}
 	}
-	return Violation{Source: source, Location: loc, Message: p.redact(x, oneLine(msg)) + " [libopenapi-validator]"}
+	var out []Violation
+	for _, field := range f.Fields {
+		path, reason, _ := strings.Cut(field, ": ")
+		loc := []string{source, "body"}
+		if path != "(root)" {
+			for _, part := range strings.Split(strings.TrimPrefix(strings.TrimPrefix(path, "$"), "."), ".") {
+				if part != "" {
+					loc = append(loc, part)
+				}
+			}
+		}
+		out = append(out, Violation{Source: source, Location: loc, Message: p.redact(x, oneLine(reason)) + by})
+	}
+	if len(out) > 0 {
+		return out
+	}
+	loc := []string{source}
+	if f.Type == "requestBody" || strings.Contains(strings.ToLower(f.Message), " body ") {
+		loc = append(loc, "body")
+	}
+	return []Violation{{Source: source, Location: loc, Message: p.redact(x, oneLine(msg)) + by}}
 }
 
 // requestSecrets are the request's credentials (Authorization's, and the

@@ -202,7 +202,7 @@ func TestProxyInFrontOfBrokenBackends(t *testing.T) {
 		{teeth.Answers202, "valid", "response.status", "status 202 is not documented"},
 		{teeth.Forbidden403, "unknown-token-0123456789", "response.status", "status 403 is not documented"},
 		{teeth.TextPlain, "valid", "response.headers.Content-Type", "text/plain"},
-		{teeth.SuccessAsString, "valid", "response.body", "success"},
+		{teeth.SuccessAsString, "valid", "response.body.success", "want boolean"},
 		{teeth.InvalidJSON200, "valid", "response.body", ""},
 		{teeth.Bad401Body, "", "response.body", ""},
 		{teeth.NoWWWAuthenticate, "", "response.headers.WWW-Authenticate", "without WWW-Authenticate"},
@@ -278,7 +278,7 @@ func TestProxyErrorsReplacesAViolatingAnswer(t *testing.T) {
 		t.Fatalf("%d %s: %v", got.status, got.body, err)
 	}
 	if got.status != 502 || got.header.Get("Content-Type") != "application/problem+json" || prob.Type != "urn:revoke-mock:problem:contract-violation" ||
-		prob.UpstreamStatus != 200 || len(prob.Violations) == 0 || !strings.Contains(prob.Violations[0].Message, "success") {
+		prob.UpstreamStatus != 200 || len(prob.Violations) == 0 || strings.Join(prob.Violations[0].Location, ".") != "response.body.success" {
 		t.Errorf("want the 502 contract-violation problem naming success and the upstream's 200; got %d %s", got.status, got.body)
 	}
 	// A conforming answer is not touched.
