@@ -68,8 +68,12 @@ type ProxyOptions struct {
 	// Errors replaces an answer that breaks the contract with a 502
 	// problem naming each violation and the upstream's status.
 	Errors bool
-	// Transport reaches the upstream; nil: UpstreamTransport("", 0).
+	// Transport reaches the upstream; nil: UpstreamTransport("", UpstreamTimeout).
 	Transport http.RoundTripper
+	// UpstreamTimeout bounds how long a body the proxy buffers to check
+	// may stall (the Transport bounds the wait for the headers); 0 is
+	// DefaultUpstreamTimeout.
+	UpstreamTimeout time.Duration
 	// Logger gets one "request" record per request, and the validators'
 	// disagreements; nil: none.
 	Logger *slog.Logger
@@ -93,6 +97,7 @@ type Proxy struct {
 	journal  journal.Store
 	redactor *journal.Redactor
 	maxBody  int64
+	timeout  time.Duration
 	reverse  *httputil.ReverseProxy
 	control  http.Handler
 }
@@ -125,7 +130,10 @@ func NewProxy(o ProxyOptions) (*Proxy, error) {
 		return nil, err
 	}
 	p := &Proxy{spec: sp, lib: lib, upstream: o.Upstream, cors: cors, errors: o.Errors, logger: o.Logger,
-		redactor: journal.NewRedactor(), maxBody: o.MaxValidatedBody}
+		redactor: journal.NewRedactor(), maxBody: o.MaxValidatedBody, timeout: o.UpstreamTimeout}
+	if p.timeout <= 0 {
+		p.timeout = DefaultUpstreamTimeout
+	}
 	if p.maxBody <= 0 {
 		p.maxBody = DefaultMaxValidatedBody
 	}
@@ -148,7 +156,7 @@ func NewProxy(o ProxyOptions) (*Proxy, error) {
 	}
 	transport := o.Transport
 	if transport == nil {
-		if transport, err = UpstreamTransport("", 0); err != nil {
+		if transport, err = UpstreamTransport("", p.timeout); err != nil {
 			return nil, err
 		}
 	}
@@ -158,7 +166,9 @@ func NewProxy(o ProxyOptions) (*Proxy, error) {
 		FlushInterval:  -1, // stream: every write of the upstream's body is flushed at once
 		ModifyResponse: p.checkResponse,
 		ErrorHandler:   p.upstreamFailed,
-		ErrorLog:       nil,
+	}
+	if o.Logger != nil {
+		p.reverse.ErrorLog = slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)
 	}
 	p.control = p.controlAPI()
 	return p, nil
@@ -215,7 +225,12 @@ type exchange struct {
 	note           string // what was not checked, and why
 	corsSet        bool   // the proxy's CORS headers are on the answer
 	decision       string // set when the answer is not the upstream's
+	cancel         context.CancelCauseFunc
+	stalled        bool // a buffered body stalled: the answer is the 504 problem
 }
+
+// errBodyStalled ends the exchange when a body the proxy buffers stalls.
+var errBodyStalled = errors.New("the upstream's body stalled")
 
 type exchangeKey struct{}
 
@@ -224,9 +239,17 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	w := &recorder{ResponseWriter: rw}
 	x := &exchange{secrets: requestSecrets(r)}
+	ctx, cancel := context.WithCancelCause(r.Context())
+	defer cancel(nil)
+	x.cancel = cancel
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
+				// ReverseProxy's way to break the client's connection
+				// when the upstream's body broke midway: the client sees
+				// what the upstream did. Recorded, then passed on.
+				decide(w, "proxy.upstream-body-broken")
+				p.report(w, r, x, start)
 				panic(v)
 			}
 			decide(w, "panic")
@@ -259,7 +282,7 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		x.note = "not an operation of the spec: forwarded unchecked"
 	}
 	decide(w, "proxy")
-	p.reverse.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, x)))
+	p.reverse.ServeHTTP(w, r.WithContext(context.WithValue(ctx, exchangeKey{}, x)))
 	if x.decision != "" {
 		decide(w, x.decision)
 	}

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -88,6 +89,10 @@ func (p *Proxy) checkResponse(resp *http.Response) error {
 			resp.Header.Del(h)
 		}
 	}
+	if x.stalled {
+		p.stalled(resp, x)
+		return nil
+	}
 	if len(x.violations) == 0 {
 		return nil
 	}
@@ -150,7 +155,15 @@ func (p *Proxy) responseViolations(resp *http.Response, x *exchange) []Violation
 		x.note = "answer body not buffered (over the size limit, or streamed and not JSON): its schema and echoes were not checked"
 		return out
 	}
+	// The client hears nothing while the body is buffered: a stalled body
+	// must end, as a 504 problem, not hold the client forever.
+	timer := time.AfterFunc(p.timeout, func() { x.cancel(errBodyStalled) })
 	data, complete, rest, err := bufferBody(resp.Body, p.maxBody)
+	if !timer.Stop() && err != nil {
+		_ = rest.Close()
+		x.stalled = true
+		return out
+	}
 	resp.Body = rest
 	if err != nil || !complete {
 		x.note = fmt.Sprintf("answer body over %d bytes or broken: its schema and echoes were not checked", p.maxBody)
@@ -208,11 +221,29 @@ func (p *Proxy) replace(resp *http.Response, x *exchange) {
 		"Content-Type":   {"application/problem+json"},
 		"Content-Length": {strconv.Itoa(len(body))},
 		"Cache-Control":  {"no-store"},
+		"Vary":           {"Origin"},
 		ViolationsHeader: {headerValue(x.violations)},
 	}
 	resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	resp.TransferEncoding, resp.Trailer = nil, nil
 	x.decision = "proxy.replaced"
+}
+
+// stalled replaces an answer whose body stalled while the proxy buffered
+// it with the 504 upstream-timeout problem.
+func (p *Proxy) stalled(resp *http.Response, x *exchange) {
+	body, _ := json.Marshal(Problem{Type: problemUpstreamTimeout, Title: "The upstream did not answer in time", Status: http.StatusGatewayTimeout,
+		Detail: fmt.Sprintf("%s://%s sent the headers of a %d, then its body stalled for %s", p.upstream.Scheme, p.upstream.Host, resp.StatusCode, p.timeout)})
+	resp.StatusCode, resp.Status = http.StatusGatewayTimeout, "504 Gateway Timeout"
+	resp.Header = http.Header{
+		"Content-Type":   {"application/problem+json"},
+		"Content-Length": {strconv.Itoa(len(body))},
+		"Cache-Control":  {"no-store"},
+		"Vary":           {"Origin"},
+	}
+	resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	resp.TransferEncoding, resp.Trailer = nil, nil
+	x.decision = "proxy.upstream-timeout"
 }
 
 // kinViolations turns kin-openapi's error tree into violations.

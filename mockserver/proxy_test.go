@@ -319,6 +319,27 @@ func TestProxyUpstreamUnreachableOrSlow(t *testing.T) {
 	if got.status != 504 || !strings.Contains(string(got.body), "upstream-timeout") {
 		t.Errorf("slow upstream: want the 504 upstream-timeout problem; got %d %s", got.status, got.body)
 	}
+
+	// Headers at once, then a JSON body that stalls: the proxy, which
+	// buffers it to check it, gives up too instead of holding the client.
+	stalls := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"success":`))
+		http.NewResponseController(w).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer stalls.Close()
+	proxy, logs := proxyFor(t, stalls.URL, func(o *mockserver.ProxyOptions) { o.UpstreamTimeout = 200 * time.Millisecond })
+	got = call(t, http.MethodPost, proxy+endpoint.Path, bearer("my-dev-token"), nil)
+	if got.status != 504 || !strings.Contains(string(got.body), "body stalled") {
+		t.Errorf("a stalled body: want the 504 upstream-timeout problem saying the body stalled; got %d %s", got.status, got.body)
+	}
+	if !strings.Contains(logs.String(), "upstream_status=200") || !strings.Contains(logs.String(), "status=504") {
+		t.Errorf("the log line should tell the upstream's 200 from the 504 sent:\n%s", logs)
+	}
 }
 
 // TestProxyStreamsLargeBodies proves both bodies stream: the upstream sends

@@ -120,7 +120,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		origins = strings.Split(c.corsOrigins, ",")
 	}
 	proxy, err := mockserver.NewProxy(mockserver.ProxyOptions{Upstream: c.upstream, Spec: sp, CORSOrigins: origins, Errors: c.errors,
-		Transport: transport, Logger: logger, JournalSize: c.journalSize})
+		Transport: transport, UpstreamTimeout: c.timeout, Logger: logger, JournalSize: c.journalSize})
 	var optErr *mockserver.OptionError
 	if errors.As(err, &optErr) {
 		return usageError{fmt.Errorf("%s %q: want %s", map[string]string{"CORSOrigins": "--cors-origins", "Upstream": "--upstream"}[optErr.Option], optErr.Value, optErr.Want)}
