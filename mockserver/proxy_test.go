@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -125,6 +126,17 @@ func call(t *testing.T, method, target string, header http.Header, body io.Reade
 	return answer{resp.StatusCode, resp.Header, data}
 }
 
+// eventually waits (at most 10 s) until cond holds: the proxy logs and
+// journals a request after the client has its answer.
+func eventually(cond func() bool) bool {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
 func violationsOf(t *testing.T, a answer) []mockserver.Violation {
 	t.Helper()
 	raw := a.header.Get(mockserver.ViolationsHeader)
@@ -175,7 +187,8 @@ func TestProxyInFrontOfTheMockFindsNoViolation(t *testing.T) {
 			t.Errorf("%s: violations reported on a conforming answer: %+v", c.name, vs)
 		}
 	}
-	if strings.Contains(logs.String(), "disagree") || strings.Contains(logs.String(), "my-dev-token") {
+	eventually(func() bool { return strings.Count(logs.String(), "msg=request") == 3 })
+	if strings.Count(logs.String(), "msg=request") != 3 || strings.Contains(logs.String(), "disagree") || strings.Contains(logs.String(), "my-dev-token") {
 		t.Errorf("log:\n%s", logs)
 	}
 }
@@ -251,6 +264,7 @@ func TestProxyInFrontOfBrokenBackends(t *testing.T) {
 				t.Errorf("want a violation at %s saying %q; got %+v", c.location, c.says, vs)
 			}
 			if token != "" {
+				eventually(func() bool { return strings.Contains(logs.String(), "msg=request") })
 				for _, where := range []string{got.header.Get(mockserver.ViolationsHeader), logs.String(), string(call(t, http.MethodGet, proxy+"/__mock/requests", nil, nil).body)} {
 					if strings.Contains(where, token) {
 						t.Errorf("the token leaked: %s", where)
@@ -337,7 +351,7 @@ func TestProxyUpstreamUnreachableOrSlow(t *testing.T) {
 	if got.status != 504 || !strings.Contains(string(got.body), "body stalled") {
 		t.Errorf("a stalled body: want the 504 upstream-timeout problem saying the body stalled; got %d %s", got.status, got.body)
 	}
-	if !strings.Contains(logs.String(), "upstream_status=200") || !strings.Contains(logs.String(), "status=504") {
+	if !eventually(func() bool { return strings.Contains(logs.String(), "upstream_status=200") && strings.Contains(logs.String(), "status=504") }) {
 		t.Errorf("the log line should tell the upstream's 200 from the 504 sent:\n%s", logs)
 	}
 }
@@ -499,6 +513,9 @@ func TestProxyOwnsPreflightsAndControlAPI(t *testing.T) {
 		t.Errorf("the upstream saw %d requests the proxy owns", calls)
 	}
 	call(t, http.MethodPost, proxy+endpoint.Path, nil, nil)
+	eventually(func() bool {
+		return strings.Contains(string(call(t, http.MethodGet, proxy+"/__mock/requests?method=POST", nil, nil).body), `"status":401`)
+	})
 	var j struct {
 		Requests []struct {
 			Status     int
@@ -517,7 +534,9 @@ func TestProxyOwnsPreflightsAndControlAPI(t *testing.T) {
 
 func TestProxyVerifiesUpstreamTLS(t *testing.T) {
 	t.Parallel()
-	upstream := httptest.NewTLSServer(teeth.NewBackend())
+	upstream := httptest.NewUnstartedServer(teeth.NewBackend())
+	upstream.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is the point
+	upstream.StartTLS()
 	defer upstream.Close()
 	proxy, _ := proxyFor(t, upstream.URL, nil)
 	got := call(t, http.MethodPost, proxy+endpoint.Path, nil, nil)
