@@ -351,7 +351,9 @@ func TestProxyUpstreamUnreachableOrSlow(t *testing.T) {
 	if got.status != 504 || !strings.Contains(string(got.body), "body stalled") {
 		t.Errorf("a stalled body: want the 504 upstream-timeout problem saying the body stalled; got %d %s", got.status, got.body)
 	}
-	if !eventually(func() bool { return strings.Contains(logs.String(), "upstream_status=200") && strings.Contains(logs.String(), "status=504") }) {
+	if !eventually(func() bool {
+		return strings.Contains(logs.String(), "upstream_status=200") && strings.Contains(logs.String(), "status=504")
+	}) {
 		t.Errorf("the log line should tell the upstream's 200 from the 504 sent:\n%s", logs)
 	}
 }
