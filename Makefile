@@ -16,7 +16,7 @@ export CONTRACT_BASE_URL CONTRACT_TOKEN_CMD CONTRACT_TOKEN_URL CONTRACT_TOKEN \
        CONTRACT_WAIT_FOR CONTRACT_SESSIONS_PER_USER CONTRACT_CA_CERT CONTRACT_CLIENT_CERT \
        CONTRACT_CLIENT_KEY CONTRACT_HEADERS CONTRACT_LABEL_FILTER CONTRACT_FOCUS
 
-.PHONY: mock test vet govet tidy staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools soak race dist npm image
+.PHONY: spec-diff mock test vet govet tidy staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools soak race dist npm image
 
 ## mock: the mock server on 127.0.0.1:4010 (MOCK_FLAGS="--sessions issued" ...)
 mock:
@@ -30,7 +30,7 @@ mock:
 test:
 	@$(MAKE) --no-print-directory -j4 --output-sync=line govet tidy npm-tools $(STATICCHECK)
 	@rm -f $(SKIP_LOG)
-	@$(MAKE) --no-print-directory -j4 --output-sync=line staticcheck lint unit-race unit-plain; rc=$$?; $(REPORT_SKIPS); exit $$rc
+	@$(MAKE) --no-print-directory -j4 --output-sync=line staticcheck lint spec-diff unit-race unit-plain; rc=$$?; $(REPORT_SKIPS); exit $$rc
 
 ## vet: gofmt, go vet and go mod tidy -diff
 vet: govet tidy
@@ -118,6 +118,12 @@ image:
 npm:
 	VERSION=$(VERSION) tools/npm.sh
 
+## spec-diff: spec/openapi.yaml against the last released contract
+## (spec/baseline/openapi.yaml): fails on a change that breaks clients;
+## accepting one means a new baseline and a line in spec/CHANGELOG.md
+spec-diff: test-bins
+	$(TEST_BIN)/revoke-contract diff spec/baseline/openapi.yaml spec/openapi.yaml
+
 ## contract: the contract suite, as the revoke-contract binary runs it, with its
 ## exit status; honours CONTRACT_* (make contract CONTRACT_BASE_URL=... CONTRACT_TOKEN_CMD=...)
 contract:
@@ -140,3 +146,4 @@ fuzz:
 bench: npm-tools
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	PATH="$(TOOLS_BIN):$$PATH" $(GO) run ./bench/cmd/loadcompare
+	$(GO) run ./bench/cmd/proxylatency

@@ -167,6 +167,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	scenarioChecks(t, b, page)
+	proxyChecks(t, b, page)
 }
 
 // --- browser ---------------------------------------------------------------
@@ -515,6 +516,7 @@ type fetchResult struct {
 	PreferenceApplied *string        `json:"preferenceApplied"`
 	ContentType       string         `json:"contentType"`
 	MockScenario      *string        `json:"mockScenario"`
+	Violations        *string        `json:"violations"` // revoke-mock proxy's header
 }
 
 func (r fetchResult) wantStatus(t *testing.T, status int) {

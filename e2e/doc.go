@@ -6,6 +6,10 @@
 // out everywhere" button, which sends no Prefer header, driven through
 // scenarios arranged on the control API: the documented error, the loading
 // state during a delay, the network-error path of a fault, and the journal
-// as proof of what the page sent); they skip loudly when Chromium is not
+// as proof of what the page sent), and proxy_test.go (the page going
+// through revoke-mock proxy to the mock and to broken backends); secrets_test.go
+// and proxy_suite_test.go run the binaries (the suite, strict, through the
+// proxy in front of the mock) and search their outputs for tokens. The
+// browser tests skip loudly when Chromium is not
 // installed, and fail instead when REQUIRE_CHROMIUM=1 (as CI sets it).
 package e2e

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -133,7 +134,11 @@ func startMockProcess(t *testing.T, bin, logPath string, args ...string) string 
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, append([]string{"--port", "0"}, args...)...)
+	argv := append([]string{"--port", "0"}, args...)
+	if len(args) > 0 && args[0] == "proxy" { // a subcommand comes first
+		argv = append([]string{"proxy", "--port", "0"}, args[1:]...)
+	}
+	cmd := exec.Command(bin, argv...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -151,7 +156,9 @@ func startMockProcess(t *testing.T, bin, logPath string, args ...string) string 
 		}
 	}
 	t.Cleanup(stop)
-	stopMock[t.Name()] = stop
+	stopMockMu.Lock()
+	stopMock[t.Name()] = append(stopMock[t.Name()], stop)
+	stopMockMu.Unlock()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		f, err := os.Open(logPath)
@@ -176,7 +183,18 @@ func startMockProcess(t *testing.T, bin, logPath string, args ...string) string 
 	return ""
 }
 
-// stopMock stops the mock a test started, so that its log is complete.
-var stopMock = map[string]func(){}
+// stopMock stops the processes a test started, so that their logs are complete.
+// Parallel tests start processes at once: the map needs its lock.
+var (
+	stopMockMu sync.Mutex
+	stopMock   = map[string][]func(){}
+)
 
-func stopMockProcess(t *testing.T) { stopMock[t.Name()]() }
+func stopMockProcess(t *testing.T) {
+	stopMockMu.Lock()
+	stops := stopMock[t.Name()]
+	stopMockMu.Unlock()
+	for _, stop := range stops {
+		stop()
+	}
+}

@@ -78,6 +78,12 @@ func (s *Server) withCORS(next http.Handler) http.Handler {
 // applyCORS sets the CORS headers and reports whether it answered the
 // request itself (a preflight, or a refused one).
 func (s *Server) applyCORS(w http.ResponseWriter, r *http.Request) bool {
+	return s.cors.apply(w, r, exposeHeaders)
+}
+
+// apply is applyCORS for any handler: the mock and the proxy answer
+// preflights alike, and expose differs (the proxy's violations header).
+func (p corsPolicy) apply(w http.ResponseWriter, r *http.Request, expose []string) bool {
 	h := w.Header()
 	h["Vary"] = varyOrigin // the first header set: nothing to append to
 	origin := r.Header.Get("Origin")
@@ -85,7 +91,7 @@ func (s *Server) applyCORS(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
-	if !s.cors.allows(origin) {
+	if !p.allows(origin) {
 		if preflight {
 			decide(w, "cors.origin-refused")
 			writeProblem(w, Problem{Type: problemOriginNotAllowed, Title: "Origin not allowed", Status: http.StatusForbidden,
@@ -97,7 +103,7 @@ func (s *Server) applyCORS(w http.ResponseWriter, r *http.Request) bool {
 	h.Set("Access-Control-Allow-Origin", origin)
 	h["Access-Control-Allow-Credentials"] = allowCredentials
 	if !preflight {
-		h["Access-Control-Expose-Headers"] = exposeHeaders
+		h["Access-Control-Expose-Headers"] = expose
 		return false
 	}
 	h.Set("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")

@@ -26,8 +26,14 @@ type requestView struct {
 }
 
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
+	listJournal(s.journal, w, r)
+}
+
+// listJournal answers GET /__mock/requests from j (nil: the journal is
+// off), for the mock and the proxy alike.
+func listJournal(j journal.Backend, w http.ResponseWriter, r *http.Request) {
 	decide(w, "control.requests")
-	if s.journal == nil {
+	if j == nil {
 		writeProblem(w, Problem{Type: problemNotFound, Title: "The journal is off", Status: http.StatusNotFound,
 			Detail: "this mock was started with a negative journal size; start it with --journal-size N to keep the last N requests"})
 		return
@@ -70,7 +76,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 		invalidControl(w, "control.requests-refused", "GET "+controlPrefix+"requests filters on "+strings.Join(journalFilters, ", "), errs)
 		return
 	}
-	entries, err := s.journal.TryList(f)
+	entries, err := j.TryList(f)
 	if err != nil {
 		writeHalt(w, storeHalt(err))
 		return

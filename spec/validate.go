@@ -19,6 +19,9 @@ type Validator struct {
 
 // Finding is one way a request or an answer breaks the spec.
 type Finding struct {
+	Type    string // libopenapi-validator's ValidationType: "parameter", "requestBody", "response", "security", ...
+	SubType string // its ValidationSubType: for a parameter, where it is ("query", "header", "path", "cookie")
+	Name    string // the parameter's name, for a parameter
 	Message string
 	Reason  string   // "" when Message says it all
 	Fields  []string // "path: reason" of each schema violation; path "(root)" for the whole body
@@ -69,7 +72,7 @@ func (v *Validator) Response(r *http.Request, resp *http.Response) []Finding {
 func findings(errs []*verrors.ValidationError) []Finding {
 	out := make([]Finding, 0, len(errs))
 	for _, e := range errs {
-		f := Finding{Message: e.Message, Reason: e.Reason}
+		f := Finding{Type: e.ValidationType, SubType: e.ValidationSubType, Name: e.ParameterName, Message: e.Message, Reason: e.Reason}
 		for _, sv := range e.SchemaValidationErrors {
 			path := sv.FieldPath
 			if path == "" {

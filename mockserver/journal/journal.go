@@ -40,6 +40,20 @@ type Entry struct {
 	Scenario  string        `json:"scenario,omitempty"`  // the ID of the scenario that decided
 	Duration  time.Duration `json:"-"`
 	User      string        `json:"user,omitempty"` // the session's user, when known
+	// Violations are what the validating proxy found wrong with the
+	// request or the upstream's answer (revoke-mock proxy); secrets redacted.
+	Violations []Violation `json:"violations,omitempty"`
+	// UpstreamStatus is the status the upstream answered, when the proxy
+	// replaced it (--errors) or got none (0).
+	UpstreamStatus int `json:"upstreamStatus,omitempty"`
+}
+
+// Violation is one way a request or an answer breaks the contract, in the
+// shape of Prism's sl-violations header.
+type Violation struct {
+	Source   string   `json:"source"`   // "request" or "response"
+	Location []string `json:"location"` // such as ["response", "body", "success"]
+	Message  string   `json:"message"`
 }
 
 // HeaderList splits e.Headers into name and value.

@@ -4,6 +4,7 @@
 //
 //	revoke-contract --base-url URL (--token-cmd CMD | --token-url URL | --token T) [flags]
 //	revoke-contract rules [--json]
+//	revoke-contract diff [--json] OLD NEW    (files, or git:REV:PATH)
 //	revoke-contract --version
 //
 // Every flag can also be set as its CONTRACT_* variable (--base-url as
@@ -40,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "rules":
 			return rules(args[1:], stdout, stderr)
+		case "diff":
+			return specDiff(args[1:], stdout, stderr)
 		case "schema":
 			_, _ = stdout.Write(contract.ReportSchema)
 			return contract.ExitConforms
@@ -110,6 +113,8 @@ Usage:
   revoke-contract --base-url URL (--token-cmd CMD | --token-url URL | --token T) [flags]
   revoke-contract rules [--json]     the catalogue of rules
   revoke-contract schema             the JSON Schema of the --json report
+  revoke-contract diff OLD NEW       the changes between two versions of the spec (files or git:REV:PATH);
+                                     exit 1 when one breaks clients
   revoke-contract --version
 
 Examples:

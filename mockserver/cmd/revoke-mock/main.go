@@ -8,6 +8,8 @@
 //	revoke-mock scenario add --operation post__sessions_revoke-all --status 500 [--times 1] [--delay 1.5s] [--fault reset] ...
 //	revoke-mock scenario list|clear
 //	revoke-mock scenario delete ID
+//	revoke-mock proxy --upstream https://staging.example.com [--errors] [--upstream-ca FILE] [--upstream-timeout 30s]
+//	            [--host] [--port] [--spec] [--cors-origins] [--log-format] [--journal-size]
 //
 // Every flag can also be set as REVOKE_MOCK_<FLAG> (for example
 // REVOKE_MOCK_CORS_ORIGINS); a flag on the command line wins.
@@ -66,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runToken(ctx, args[1:], stdout)
 	case len(args) > 0 && args[0] == "scenario":
 		err = runScenario(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "proxy":
+		err = runProxy(ctx, args[1:], stdout, stderr)
 	default:
 		err = runServe(ctx, args, stdout, stderr)
 	}

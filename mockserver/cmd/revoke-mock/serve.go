@@ -78,7 +78,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return c, usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return c, usageError{fmt.Errorf("unexpected argument %q (the subcommands are `token` and `scenario`)", fs.Arg(0))}
+		return c, usageError{fmt.Errorf("unexpected argument %q (the subcommands are `token`, `scenario` and `proxy`)", fs.Arg(0))}
 	}
 	if n, err := strconv.Atoi(c.port); err != nil || n < 0 || n > 65535 {
 		return c, usageError{fmt.Errorf("--port %q: want a number from 0 to 65535", c.port)}
