@@ -106,7 +106,7 @@ func (s *Server) listOperations(w http.ResponseWriter, _ *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Operations []operationView `json:"operations"`
+		Operations []operationView  `json:"operations"`
 		Faults     []scenario.Fault `json:"faults"`
 		Sessions   string           `json:"sessions"`
 	}{ops, scenario.Faults, string(s.sessions.Mode())})
