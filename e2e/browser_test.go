@@ -167,6 +167,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	scenarioChecks(t, b, page)
+	dashboardChecks(t, b)
 }
 
 // --- browser ---------------------------------------------------------------

@@ -38,8 +38,13 @@ var (
 )
 
 // dashboardPage is the page with its style and script inlined, and the
-// policy that allows exactly those.
-var dashboardPage, dashboardCSP = buildDashboard()
+// policy that allows exactly those; dashboardLocked is the same page
+// saying that the mock wants its control token (so that it asks before its
+// first call, instead of after a 401 the browser would log as an error).
+var (
+	dashboardPage, dashboardCSP = buildDashboard()
+	dashboardLocked             = bytes.Replace(dashboardPage, []byte("<body>"), []byte(`<body data-locked="">`), 1)
+)
 
 func buildDashboard() ([]byte, string) {
 	page := strings.Replace(dashboardHTML, "/*STYLE*/", dashboardCSS, 1)
@@ -65,7 +70,11 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", dashboardCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(dashboardPage))
+	page := dashboardPage
+	if s.controlToken != "" {
+		page = dashboardLocked
+	}
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(page))
 }
 
 // operationView is an operation as GET /__mock/operations lists it: what

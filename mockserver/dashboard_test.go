@@ -28,6 +28,12 @@ func TestDashboardPage(t *testing.T) {
 	if strings.Contains(page, secret) {
 		t.Fatal("the page contains the control token")
 	}
+	if !strings.Contains(page, `<body data-locked="">`) {
+		t.Error("the page does not say that the mock wants its control token")
+	}
+	if open := newMock(t, mockserver.Options{}).do(http.MethodGet, "/__mock/", nil, ""); strings.Contains(string(open.body), "<body data-locked") {
+		t.Error("without --control-token the page says the mock is locked")
+	}
 	csp := res.header.Get("Content-Security-Policy")
 	for _, want := range []string{"default-src 'none'", "connect-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"} {
 		if !strings.Contains(csp, want) {

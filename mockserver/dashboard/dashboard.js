@@ -305,7 +305,7 @@
         "aria-label": "Details of request " + e.seq + ", " + e.method + " " + e.path + ", " + e.status, text: time });
       const violations = Array.isArray(e.violations) && e.violations.length ? " ⚠ " + e.violations.length : "";
       const tr = el("tr", { class: "entry", dataset: { seq: String(e.seq), status: String(e.status) } },
-        el("td", {}, expand), el("td", { text: e.method }), el("td", { text: e.path + (e.query ? "?" + e.query : "") }),
+        el("td", {}, expand), el("td", { text: e.method }), el("td", { class: "path", text: e.path + (e.query ? "?" + e.query : "") }),
         el("td", { class: "st" + String(e.status)[0], text: (e.status || "—") + violations }),
         el("td", { text: e.decision }), el("td", { text: header(e.headers, "Authorization") || "—" }), el("td", { text: e.user || "" }));
       tr.addEventListener("click", () => toggle(e.seq)); // the button's click (a key press too) bubbles here
@@ -356,6 +356,7 @@
   }
 
   async function start() {
+    if (document.body.hasAttribute("data-locked") && !controlToken) { askForToken(""); return; }
     try {
       const h = await call("GET", "health", undefined, true);
       if (h.status === 200 && h.data.spec) $("spec-info").textContent = h.data.spec.source + " · sha256 " + String(h.data.spec.sha256).slice(0, 12);
