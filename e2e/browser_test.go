@@ -168,6 +168,7 @@ func TestBrowser(t *testing.T) {
 
 	scenarioChecks(t, b, page)
 	dashboardChecks(t, b)
+	reportChecks(t, b)
 }
 
 // --- browser ---------------------------------------------------------------
