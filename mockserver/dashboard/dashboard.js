@@ -307,7 +307,7 @@
       const tr = el("tr", { class: "entry", dataset: { seq: String(e.seq), status: String(e.status) } },
         el("td", {}, expand), el("td", { text: e.method }), el("td", { class: "path", text: e.path + (e.query ? "?" + e.query : "") }),
         el("td", { class: "st" + String(e.status)[0], text: (e.status || "—") + violations }),
-        el("td", { text: e.decision }), el("td", { text: header(e.headers, "Authorization") || "—" }), el("td", { text: e.user || "" }));
+        el("td", { text: e.decision }), el("td", { class: "cred", text: header(e.headers, "Authorization") || "—" }), el("td", { text: e.user || "" }));
       tr.addEventListener("click", () => toggle(e.seq)); // the button's click (a key press too) bubbles here
       rows.push(tr);
       if (open) rows.push(el("tr", { class: "details", id: "details-" + e.seq }, el("td", { colspan: "7" }, ...details(e))));
