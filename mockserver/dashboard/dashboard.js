@@ -316,9 +316,12 @@
     $("journal-empty").hidden = entries.length > 0;
   }
 
+  let journalOff = false; // --journal-size -1: asked once, not every second
   async function refreshJournal(force) {
+    if (journalOff) return;
     const r = await call("GET", "requests?limit=200", undefined, true);
     if (r.status !== 200) {
+      journalOff = r.status === 404;
       $("journal-empty").textContent = problemText(r);
       $("journal-empty").hidden = false;
       return;
