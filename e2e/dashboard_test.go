@@ -90,6 +90,34 @@ func dashboardChecks(t *testing.T, b *browser) {
 		keys(t, tab, `#scenarios li button`, " ")
 		waitVisible(t, tab, `#scenarios-empty`)
 
+		// Times, delay and scope go with the button pressed: "3 times",
+		// held 1ms, only for user nobody; "Delete all" ends it.
+		evalJS[bool](t, tab, `(() => { const f = (id, v) => { const e = document.getElementById(id); e.value = v; e.dispatchEvent(new Event("input")); };
+			f("times", "3"); f("delay", "1ms"); f("scope-user", "nobody"); return true; })()`)
+		if label := textOf(t, tab, `button[data-fault="reset"]`); label != "reset 3 times" {
+			t.Errorf("with Times 3 the reset button reads %q", label)
+		}
+		click(t, tab, `button[data-status="500"]`)
+		waitVisible(t, tab, `#scenarios li`)
+		if sc := textOf(t, tab, `#scenarios li span`); !strings.Contains(sc, "500 server_error, delay 1ms for user nobody · 3 left") {
+			t.Errorf("the scenario reads %q, want 500 server_error, delay 1ms for user nobody, 3 left", sc)
+		}
+		click(t, tab, `#clear-scenarios`)
+		waitVisible(t, tab, `#scenarios-empty`)
+		evalJS[bool](t, tab, `(() => { const f = (id, v) => { const e = document.getElementById(id); e.value = v; e.dispatchEvent(new Event("input")); };
+			f("times", ""); f("delay", ""); f("scope-user", ""); return true; })()`)
+		if label := textOf(t, tab, `button[data-status="500"]`); label != "500 until deleted" {
+			t.Errorf("with Times empty the 500 button reads %q", label)
+		}
+
+		// Pause stops the live updates and says so; Resume goes on.
+		click(t, tab, `#pause`)
+		if p, live := textOf(t, tab, `#pause`), textOf(t, tab, `#live`); p != "Resume" || live != "paused" {
+			t.Errorf("after Pause: the button reads %q and the status %q", p, live)
+		}
+		click(t, tab, `#pause`)
+		waitJS(t, tab, `document.getElementById("live").textContent === "live"`, "the live status after Resume")
+
 		// Sessions: mint for a user, the copy button, the users list.
 		if err := chromedp.Do(stepCtx(t, tab), chromedp.SetValue(chromedp.ID("mint-user"), "zoe"), chromedp.Click(chromedp.ID("mint")),
 			chromedp.WaitVisible(chromedp.ID("minted"))); err != nil {
@@ -115,9 +143,12 @@ func dashboardChecks(t *testing.T, b *browser) {
 		checkAccessibleNames(t, tab, map[string]int{"button": 10, "textbox": 3, "spinbutton": 1})
 		b.checkScreenshot(t, tab, "dashboard.png")
 
+		click(t, tab, `#clear-journal`)
+		waitJS(t, tab, `document.querySelectorAll("#journal-rows tr").length === 0 && !document.getElementById("journal-empty").hidden`, "Clear journal to empty the journal")
+
 		click(t, tab, `#reset`)
-		waitJS(t, tab, `document.getElementById("minted").hidden && document.querySelectorAll("#journal-rows tr").length === 0 && !document.getElementById("users-empty").hidden`,
-			"the reset to empty the journal and the users and hide the minted token")
+		waitJS(t, tab, `document.getElementById("minted").hidden && !document.getElementById("users-empty").hidden`,
+			"the reset to empty the users and hide the minted token")
 		console.check(t)
 	})
 
