@@ -6,6 +6,10 @@
 // out everywhere" button, which sends no Prefer header, driven through
 // scenarios arranged on the control API: the documented error, the loading
 // state during a delay, the network-error path of a fault, and the journal
-// as proof of what the page sent); they skip loudly when Chromium is not
+// as proof of what the page sent), dashboard_test.go (the mock's own page at
+// /__mock/, driven like a person would, curl making the requests it shows)
+// and report_test.go (the suite's HTML report of a run on a broken backend
+// of contract/teeth, opened from its file); all share one Chromium (its
+// start is the expensive part). They skip loudly when Chromium is not
 // installed, and fail instead when REQUIRE_CHROMIUM=1 (as CI sets it).
 package e2e
