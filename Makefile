@@ -12,11 +12,11 @@ FUZZTIME    ?= 30s
 
 # The contract suite's variables (see README): passed through when set.
 export CONTRACT_BASE_URL CONTRACT_TOKEN_CMD CONTRACT_TOKEN_URL CONTRACT_TOKEN \
-       CONTRACT_TIMEOUT CONTRACT_STRICT CONTRACT_SPEC CONTRACT_JUNIT CONTRACT_JSON \
+       CONTRACT_TIMEOUT CONTRACT_STRICT CONTRACT_SPEC CONTRACT_JUNIT CONTRACT_JSON CONTRACT_HTML \
        CONTRACT_WAIT_FOR CONTRACT_SESSIONS_PER_USER CONTRACT_CA_CERT CONTRACT_CLIENT_CERT \
        CONTRACT_CLIENT_KEY CONTRACT_HEADERS CONTRACT_LABEL_FILTER CONTRACT_FOCUS
 
-.PHONY: spec-diff mock test vet govet tidy staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools soak race dist npm image
+.PHONY: spec-diff screenshots mock test vet govet tidy staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools soak race dist npm image
 
 ## mock: the mock server on 127.0.0.1:4010 (MOCK_FLAGS="--sessions issued" ...)
 mock:
@@ -77,8 +77,8 @@ SKIP_LOG := $(GOBIN_DIR)/skipped-checks.log
 
 # CONTRACT_* from the caller's shell are cleared so that this always tests
 # the mock; missing tools are logged to SKIP_LOG (see internal/testenv).
-UNIT_ENV := env $(foreach v,BASE_URL TOKEN_CMD TOKEN_URL TOKEN SPEC JUNIT JSON WAIT_FOR SESSIONS_PER_USER \
-	CA_CERT CLIENT_CERT CLIENT_KEY HEADERS LABEL_FILTER FOCUS TIMEOUT,-u CONTRACT_$(v)) CONTRACT_STRICT=1 PATH="$(TOOLS_BIN):$$PATH" \
+UNIT_ENV := env $(foreach v,BASE_URL TOKEN_CMD TOKEN_URL TOKEN SPEC JUNIT JSON HTML WAIT_FOR SESSIONS_PER_USER \
+	CA_CERT CLIENT_CERT CLIENT_KEY HEADERS LABEL_FILTER FOCUS TIMEOUT,-u CONTRACT_$(v)) -u REVOKE_DOCS_SCREENSHOTS CONTRACT_STRICT=1 PATH="$(TOOLS_BIN):$$PATH" \
 	REVOKE_TEST_BINDIR=$(TEST_BIN) REVOKE_SKIP_LOG=$(SKIP_LOG)
 
 # Prints the checks skipped for a missing tool, if any.
@@ -129,6 +129,14 @@ spec-diff: test-bins
 contract:
 	$(GO) build -o $(GOBIN_DIR)/revoke-contract ./contract/cmd/revoke-contract
 	exec $(GOBIN_DIR)/revoke-contract $(CONTRACT_FLAGS)
+
+## screenshots: regenerate the README's screenshots, docs/dashboard.png and
+## docs/contract-report.png, with the browser tests that check them (needs
+## Chromium and curl). make test never writes them: it saves its screenshots
+## in temporary folders.
+screenshots: test-bins
+	$(UNIT_ENV) REVOKE_DOCS_SCREENSHOTS=$(CURDIR)/docs REVOKE_REQUIRE_TOOLS=1 \
+	  $(GO) test -count=1 -timeout 5m -run 'TestBrowser/(dashboard:_curl|HTML_report)' ./e2e
 
 ## soak: the mock's memory over a million distinct tokens (docs/reliability.md)
 soak:

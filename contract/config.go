@@ -34,6 +34,7 @@ type Config struct {
 	SpecPath    string // "": the embedded spec
 	JUnitPath   string // "": no extra JUnit file
 	JSONPath    string // "": no JSON report
+	HTMLPath    string // "": no HTML report
 	// WaitFor is how long to wait for the backend to answer before the
 	// first rule (services start slowly in CI); 0: try once.
 	WaitFor time.Duration
@@ -64,7 +65,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 
 // ParseConfig builds a Config from get, which answers for each key
 // (BASE_URL, TOKEN_CMD, TOKEN_URL, TOKEN, TIMEOUT, STRICT, SPEC, JUNIT,
-// JSON, WAIT_FOR, SESSIONS_PER_USER, CA_CERT, CLIENT_CERT, CLIENT_KEY,
+// JSON, HTML, WAIT_FOR, SESSIONS_PER_USER, CA_CERT, CLIENT_CERT, CLIENT_KEY,
 // HEADERS (one "Name: value" per line), LABEL_FILTER, FOCUS). It reports
 // every problem at once, each naming the setting as the user gave it; the
 // returned Config is usable for its report paths even then. Messages never
@@ -80,6 +81,7 @@ func ParseConfig(get func(key string) Setting) (Config, error) {
 	c.SpecPath, _ = val("SPEC")
 	c.JUnitPath, _ = val("JUNIT")
 	c.JSONPath, _ = val("JSON")
+	c.HTMLPath, _ = val("HTML")
 	c.LabelFilter, _ = val("LABEL_FILTER")
 	c.Focus, _ = val("FOCUS")
 	var errs []error

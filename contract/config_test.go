@@ -58,9 +58,9 @@ func TestLoadConfig(t *testing.T) {
 		{"token URL and command", map[string]string{"CONTRACT_TOKEN_URL": "http://h/login", "CONTRACT_TOKEN_CMD": "mint"}, []string{"choose one way"}, nil},
 		{"token URL not http", map[string]string{"CONTRACT_TOKEN_URL": "login.example/x"}, []string{"CONTRACT_TOKEN_URL", "http://"}, nil},
 		{"token URL with a password, not shown", map[string]string{"CONTRACT_TOKEN_URL": "https://ci:hunter2@h/login"}, []string{"CONTRACT_TOKEN_URL", "user:password"}, nil},
-		{"CI settings", map[string]string{"CONTRACT_WAIT_FOR": "30s", "CONTRACT_SESSIONS_PER_USER": "12", "CONTRACT_JSON": "r.json",
+		{"CI settings", map[string]string{"CONTRACT_WAIT_FOR": "30s", "CONTRACT_SESSIONS_PER_USER": "12", "CONTRACT_JSON": "r.json", "CONTRACT_HTML": "r.html",
 			"CONTRACT_HEADERS": "X-Api-Key: hunter2\n\nX-Tenant:  acme ", "CONTRACT_LABEL_FILTER": "auth && must", "CONTRACT_FOCUS": "AUTH-00[12]"}, nil, func(t *testing.T, c Config) {
-			if c.WaitFor != 30*time.Second || c.SessionsPerUser != 12 || c.JSONPath != "r.json" || c.LabelFilter != "auth && must" || c.Focus != "AUTH-00[12]" {
+			if c.WaitFor != 30*time.Second || c.SessionsPerUser != 12 || c.JSONPath != "r.json" || c.HTMLPath != "r.html" || c.LabelFilter != "auth && must" || c.Focus != "AUTH-00[12]" {
 				t.Errorf("unexpected config: %+v", c)
 			}
 			if len(c.Headers) != 2 || c.Headers[0] != [2]string{"X-Api-Key", "hunter2"} || c.Headers[1] != [2]string{"X-Tenant", "acme"} {

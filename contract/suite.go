@@ -265,23 +265,33 @@ func (s *Suite) report(report Report) {
 			reportErrs = append(reportErrs, err)
 		}
 	}
-	if cfg.JSONPath != "" {
-		// Written after the JUnit report, so that its exit status is final.
+	if cfg.JSONPath != "" || cfg.HTMLPath != "" {
+		// Written after the JUnit report, so that its exit status is final;
+		// the HTML report is the JSON one rendered, after it.
 		s.mu.Lock()
 		j := buildJSONReport(cfg, sum, s.records, s.started)
 		s.mu.Unlock()
-		if err := writeJSONReport(j, cfg.JSONPath); err != nil {
-			err = fmt.Errorf("contract: writing CONTRACT_JSON=%s: %w", cfg.JSONPath, err)
-			sum.SuiteProblems = append(sum.SuiteProblems, err.Error())
-			sum.settleExit()
-			reportErrs = append(reportErrs, err)
+		for _, out := range []struct {
+			key, path string
+			write     func(JSONReport, string) error
+		}{{"JSON", cfg.JSONPath, writeJSONReport}, {"HTML", cfg.HTMLPath, writeHTMLReport}} {
+			if out.path == "" {
+				continue
+			}
+			if err := out.write(j, out.path); err != nil {
+				err = fmt.Errorf("contract: writing CONTRACT_%s=%s: %w", out.key, out.path, err)
+				sum.SuiteProblems = append(sum.SuiteProblems, err.Error())
+				sum.settleExit()
+				reportErrs = append(reportErrs, err)
+				j.SuiteProblems, j.ExitStatus, j.Verdict = append([]string{}, sum.SuiteProblems...), sum.ExitStatus, verdictOf(sum.ExitStatus)
+			}
 		}
 	}
 	fmt.Fprintf(os.Stdout, "%s", sum)
 	if env != nil {
 		fmt.Fprintf(os.Stdout, "%s\n", env.cfg)
 	}
-	for _, p := range []struct{ name, path string }{{"JUnit", cfg.JUnitPath}, {"JSON", cfg.JSONPath}} {
+	for _, p := range []struct{ name, path string }{{"JUnit", cfg.JUnitPath}, {"JSON", cfg.JSONPath}, {"HTML", cfg.HTMLPath}} {
 		if p.path != "" {
 			fmt.Fprintf(os.Stdout, "%s report: %s\n", p.name, p.path)
 		}

@@ -2,6 +2,8 @@ package contract
 
 import (
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -14,10 +16,21 @@ import (
 var suite = Register(nil)
 
 func TestContract(t *testing.T) {
+	// The in-repo path writes the HTML report too (CONTRACT_HTML), into a
+	// temporary folder unless the caller asked for one.
+	htmlReport := os.Getenv("CONTRACT_HTML")
+	if htmlReport == "" {
+		htmlReport = filepath.Join(t.TempDir(), "contract.html")
+		t.Setenv("CONTRACT_HTML", htmlReport)
+	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "revoke-all contract")
 	if os.Getenv("CONTRACT_BASE_URL") != "" || os.Getenv("CONTRACT_TOKEN") != "" || t.Failed() {
 		return
+	}
+	page, err := os.ReadFile(htmlReport)
+	if err != nil || !strings.Contains(string(page), `<span id="verdict">conforms</span>`) {
+		t.Errorf("go test ./contract wrote no HTML report saying conforms to CONTRACT_HTML (%v)", err)
 	}
 	// Against the in-process mock every rule passes: each must have created
 	// exactly the sessions the catalogue says it needs (the budget of

@@ -168,6 +168,8 @@ func TestBrowser(t *testing.T) {
 
 	scenarioChecks(t, b, page)
 	proxyChecks(t, b, page)
+	dashboardChecks(t, b)
+	reportChecks(t, b)
 }
 
 // --- browser ---------------------------------------------------------------

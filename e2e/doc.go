@@ -9,7 +9,11 @@
 // as proof of what the page sent), and proxy_test.go (the page going
 // through revoke-mock proxy to the mock and to broken backends); secrets_test.go
 // and proxy_suite_test.go run the binaries (the suite, strict, through the
-// proxy in front of the mock) and search their outputs for tokens. The
-// browser tests skip loudly when Chromium is not
+// proxy in front of the mock) and search their outputs for tokens.
+// and dashboard_test.go (the mock's own page at
+// /__mock/, driven like a person would, curl making the requests it shows)
+// and report_test.go (the suite's HTML report of a run on a broken backend
+// of contract/teeth, opened from its file); all share one Chromium (its
+// start is the expensive part). They skip loudly when Chromium is not
 // installed, and fail instead when REQUIRE_CHROMIUM=1 (as CI sets it).
 package e2e

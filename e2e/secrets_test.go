@@ -23,9 +23,9 @@ import (
 )
 
 // TestNoSecretInAnyOutput runs the revoke-mock and revoke-contract
-// binaries as users do, with every output on (-v, JUnit, JSON, the mock's
-// JSON log), against the mock in mode issued (the run conforms) and in mode
-// lazy (it fails, so the reports carry reproducers, lookalike tokens
+// binaries as users do, with every output on (-v, JUnit, JSON, HTML, the
+// mock's JSON log), against the mock in mode issued (the run conforms) and
+// in mode lazy (it fails, so the reports carry reproducers, lookalike tokens
 // included). The token command records every token it hands out, and an
 // extra --header carries a known secret. Then every byte the binaries
 // wrote is searched for each secret in raw, URL-encoded, base64 and
@@ -45,7 +45,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			base := startMockProcess(t, bins.Mock, mockLog, "--sessions", mode, "--log-format", "json")
 			tokens := filepath.Join(dir, "tokens.txt")
 			cmd := `tok=$(` + shell.Quote(bins.Mock) + ` token --url "$CONTRACT_BASE_URL" --user "$CONTRACT_USER") && printf '%s\n' "$tok" >> ` + shell.Quote(tokens) + ` && printf '%s\n' "$tok"`
-			res, err := runner.Run(context.Background(), runner.Options{BaseURL: base, TokenCmd: cmd, Strict: true,
+			res, err := runner.Run(context.Background(), runner.Options{BaseURL: base, TokenCmd: cmd, Strict: true, HTML: true,
 				Args: []string{"-v", "--header", "X-Api-Key: " + headerSecret}})
 			if err != nil {
 				t.Fatal(err)
@@ -67,8 +67,8 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			if len(secrets) < 50 {
 				t.Fatalf("the token command handed out %d tokens; a run takes some 75", len(secrets))
 			}
-			outputs := map[string]string{"revoke-contract output": res.Output, "JUnit report": res.JUnit, "JSON report": res.JSON, "revoke-mock log": string(logged), "revoke-mock journal": journal}
-			if mode == "lazy" && (!strings.Contains(res.Output, "$TOKEN") || !strings.Contains(res.Output, "$HEADER_X_API_KEY") || !strings.Contains(res.JSON, "${TOKEN")) {
+			outputs := map[string]string{"revoke-contract output": res.Output, "JUnit report": res.JUnit, "JSON report": res.JSON, "HTML report": res.HTML, "revoke-mock log": string(logged), "revoke-mock journal": journal}
+			if mode == "lazy" && (!strings.Contains(res.Output, "$TOKEN") || !strings.Contains(res.Output, "$HEADER_X_API_KEY") || !strings.Contains(res.JSON, "${TOKEN") || !strings.Contains(res.HTML, "$HEADER_X_API_KEY")) {
 				t.Errorf("the failing run's reports show no placeholder: the search below would prove nothing")
 			}
 			for _, secret := range append(secrets, headerSecret) {

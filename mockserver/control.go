@@ -36,7 +36,9 @@ type controlEndpoint struct {
 func (s *Server) controlAPI() http.Handler {
 	endpoints := []controlEndpoint{
 		{path: "health", handlers: map[string]http.HandlerFunc{http.MethodGet: s.health}, allow: "GET, HEAD"},
-		{path: "sessions", handlers: map[string]http.HandlerFunc{http.MethodPost: s.mintSession}, allow: "POST"},
+		{path: "{$}", handlers: map[string]http.HandlerFunc{http.MethodGet: s.dashboard}, allow: "GET, HEAD"},
+		{path: "operations", handlers: map[string]http.HandlerFunc{http.MethodGet: s.listOperations}, allow: "GET, HEAD"},
+		{path: "sessions", handlers: map[string]http.HandlerFunc{http.MethodGet: s.listSessions, http.MethodPost: s.mintSession}, allow: "GET, HEAD, POST"},
 		{path: "reset", handlers: map[string]http.HandlerFunc{http.MethodPost: s.reset}, allow: "POST"},
 		{path: "scenarios", handlers: map[string]http.HandlerFunc{http.MethodGet: s.listScenarios, http.MethodPost: s.addScenario, http.MethodDelete: s.clearScenarios}, allow: "GET, HEAD, POST, DELETE"},
 		{path: "scenarios/{id}", handlers: map[string]http.HandlerFunc{http.MethodDelete: s.deleteScenario}, allow: "DELETE"},
@@ -49,10 +51,11 @@ func (s *Server) controlAPI() http.Handler {
 		for method, h := range e.handlers {
 			mux.HandleFunc(method+" "+p, h)
 		}
-		mux.HandleFunc(p, methodNotAllowed(p, e.allow))
+		shown := strings.TrimSuffix(p, "{$}") // the exact /__mock/ as people write it
+		mux.HandleFunc(p, methodNotAllowed(shown, e.allow))
 		for _, m := range strings.Split(e.allow, ", ") {
 			if m != http.MethodHead {
-				available = append(available, m+" "+p)
+				available = append(available, m+" "+shown)
 			}
 		}
 	}
@@ -63,6 +66,12 @@ func (s *Server) controlAPI() http.Handler {
 	}
 	mux.HandleFunc(controlPrefix, notFound)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == controlPrefix && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			// The dashboard's page holds no data: it asks for the control
+			// token itself, and sends it with every call it makes.
+			s.dashboard(w, r)
+			return
+		}
 		if !s.controlAllowed(w, r) {
 			return
 		}

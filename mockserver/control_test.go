@@ -31,8 +31,8 @@ func TestControlAPI(t *testing.T) {
 			t.Errorf("mint with %.40q: %d %s, want 400 invalid-control-request", body, res.status, res.body)
 		}
 	}
-	if res := m.do(http.MethodGet, "/__mock/sessions", nil, ""); res.status != http.StatusMethodNotAllowed || res.header.Get("Allow") != "POST" {
-		t.Errorf("GET sessions: %d Allow=%q", res.status, res.header.Get("Allow"))
+	if res := m.do(http.MethodPut, "/__mock/sessions", nil, ""); res.status != http.StatusMethodNotAllowed || res.header.Get("Allow") != "GET, HEAD, POST" {
+		t.Errorf("PUT sessions: %d Allow=%q", res.status, res.header.Get("Allow"))
 	}
 	if res := m.do(http.MethodGet, "/__mock/nope", nil, ""); res.status != http.StatusNotFound || !strings.Contains(string(res.body), "/__mock/health") {
 		t.Errorf("unknown control endpoint: %d %s, want 404 listing the endpoints", res.status, res.body)

@@ -86,7 +86,8 @@ var recorders = sync.Pool{New: func() any { return new(recorder) }}
 func (s *Server) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		var start time.Time
-		logging := s.reqLog != nil || s.logger != nil
+		// The dashboard's periodic reads are left out of the request log.
+		logging := (s.reqLog != nil || s.logger != nil) && !(r.Method == http.MethodGet && r.Header[DashboardHeader] != nil && hasControlPrefix(r.URL.Path))
 		journaling := s.journal != nil && !hasControlPrefix(r.URL.Path)
 		if logging || journaling {
 			start = time.Now()
@@ -113,10 +114,12 @@ func (s *Server) record(next http.Handler) http.Handler {
 		if journaling {
 			var buf [1024]byte
 			headers := s.redactor.AppendHeaders(buf[:0], r.Header)
+			n := len(headers)
+			all := string(s.redactor.AppendHeaders(headers, rw.Header())) // one allocation for both
 			// A journal that cannot record loses the entry: the answer is
 			// already given, and the store's health says it is down.
 			_ = s.journal.TryAdd(journal.Entry{Time: start, Method: r.Method, Path: r.URL.Path, Query: s.redactor.Query(r.URL.RawQuery),
-				Headers: string(headers), BodyBytes: max(r.ContentLength, 0), Status: w.status,
+				Headers: all[:n], ResponseHeaders: strings.TrimPrefix(all[n:], "\n"), ResponseBytes: int64(w.bytes), BodyBytes: max(r.ContentLength, 0), Status: w.status,
 				Operation: w.operation, Decision: w.decision, Scenario: w.scenario, Duration: end.Sub(start), User: w.user})
 		}
 		if !logging {

@@ -21,8 +21,9 @@ var journalFilters = []string{"limit", "method", "operation", "path", "since", "
 // requestView is an entry as the control API shows it.
 type requestView struct {
 	journal.Entry
-	Headers    []journal.Header `json:"headers"`
-	DurationMs float64          `json:"durationMs"`
+	Headers         []journal.Header `json:"headers"`
+	ResponseHeaders []journal.Header `json:"responseHeaders"`
+	DurationMs      float64          `json:"durationMs"`
 }
 
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
@@ -83,7 +84,7 @@ func listJournal(j journal.Backend, w http.ResponseWriter, r *http.Request) {
 	}
 	views := make([]requestView, len(entries))
 	for i, e := range entries {
-		views[i] = requestView{Entry: e, Headers: e.HeaderList(), DurationMs: float64(e.Duration.Microseconds()) / 1000}
+		views[i] = requestView{Entry: e, Headers: e.HeaderList(), ResponseHeaders: e.ResponseHeaderList(), DurationMs: float64(e.Duration.Microseconds()) / 1000}
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Requests []requestView `json:"requests"`

@@ -30,6 +30,21 @@ type journalEntry struct {
 	Scenario   string   `json:"scenario"`
 	DurationMs *float64 `json:"durationMs"`
 	User       string   `json:"user"`
+	// The answer: its headers (redacted like the request's) and body size.
+	ResponseHeaders []struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	} `json:"responseHeaders"`
+	ResponseBytes int64 `json:"responseBytes"`
+}
+
+func (e journalEntry) responseHeader(name string) string {
+	for _, h := range e.ResponseHeaders {
+		if h.Name == name {
+			return h.Value
+		}
+	}
+	return ""
 }
 
 func (e journalEntry) header(name string) string {
@@ -98,6 +113,13 @@ func TestJournalRecordsWhatWasSentNeverTheToken(t *testing.T) {
 	}
 	if revoked.Status != 401 || !strings.HasPrefix(revoked.Decision, "auth.revoked") {
 		t.Errorf("last entry = %+v, want auth.revoked", revoked)
+	}
+	// What came back: the answer's headers and body size.
+	if scen.responseHeader("Mock-Scenario") != sc || scen.responseHeader("Content-Type") != "application/json" || scen.ResponseBytes != int64(len(`{"success":false,"error":"Failed to revoke all sessions"}`)) {
+		t.Errorf("scenario entry's answer: headers %+v, %d bytes; want Mock-Scenario %s, application/json and the documented body's size", scen.ResponseHeaders, scen.ResponseBytes, sc)
+	}
+	if !strings.HasPrefix(revoked.responseHeader("Www-Authenticate"), "Bearer ") || revoked.ResponseBytes == 0 {
+		t.Errorf("401 entry's answer: %+v, %d bytes; want the challenge and a body", revoked.ResponseHeaders, revoked.ResponseBytes)
 	}
 	// The log line says which scenario decided too.
 	if !strings.Contains(logOut.String(), "scenario "+sc) {

@@ -18,8 +18,9 @@
 //
 // Around the pipeline, as net/http handlers compose: the request log, the
 // request journal and panic recovery (middleware.go), CORS (cors.go), and
-// the control API under /__mock/ (control.go, scenarios.go, requests.go),
-// optionally locked by Options.ControlToken. Sessions live in package store,
+// the control API under /__mock/ (control.go, scenarios.go, requests.go,
+// and dashboard.go: the page at /__mock/ and what it reads), optionally
+// locked by Options.ControlToken. Sessions live in package store,
 // scenarios in package scenario and the journal in package journal, each
 // behind an interface whose calls can fail (store.Sessions,
 // scenario.Backend, journal.Backend): in memory by default, or in Redis

@@ -115,6 +115,7 @@ type Options struct {
 	LabelFilter string        // --label-filter
 	Args        []string      // more flags
 	Env         []string      // more environment (CONTRACT_* of the caller are cleared)
+	HTML        bool          // --html too: Result.HTML holds the page
 	Deadline    time.Duration // kill the run after this long; 0: 3 minutes
 }
 
@@ -126,6 +127,7 @@ type Result struct {
 	Output   string               // combined stdout and stderr
 	JUnit    string               // the raw reports
 	JSON     string
+	HTML     string // with Options.HTML
 	Elapsed  time.Duration
 }
 
@@ -159,6 +161,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	defer cancel()
 
 	args := []string{"--base-url", o.BaseURL, "--junit", junit, "--json", report}
+	htmlReport := filepath.Join(dir, "report.html")
+	if o.HTML {
+		args = append(args, "--html", htmlReport)
+	}
 	tokenURL := o.TokenURL
 	if o.Mint {
 		tokenURL = strings.TrimRight(o.BaseURL, "/") + controlclient.SessionsPath
@@ -213,6 +219,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	res.Report = new(contract.JSONReport)
 	if err := json.Unmarshal(data, res.Report); err != nil {
 		return res, fmt.Errorf("runner: the JSON report: %w", err)
+	}
+	if o.HTML {
+		if data, err = os.ReadFile(htmlReport); err != nil {
+			return res, fmt.Errorf("runner: the suite wrote no HTML report (%v):\n%s", err, res.Output)
+		}
+		res.HTML = string(data)
 	}
 	if res.Report.ExitStatus != res.ExitCode {
 		return res, fmt.Errorf("runner: the JSON report says exit %d, the process exited %d", res.Report.ExitStatus, res.ExitCode)

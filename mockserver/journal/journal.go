@@ -40,6 +40,12 @@ type Entry struct {
 	Scenario  string        `json:"scenario,omitempty"`  // the ID of the scenario that decided
 	Duration  time.Duration `json:"-"`
 	User      string        `json:"user,omitempty"` // the session's user, when known
+	// ResponseHeaders are the answer's headers as the handler set them
+	// (net/http adds Date and, for a body it sizes, Content-Length),
+	// redacted and laid out like Headers; ResponseBytes is the size of
+	// the answer's body as written.
+	ResponseHeaders string `json:"responseHeaders"`
+	ResponseBytes   int64  `json:"responseBytes"`
 	// Violations are what the validating proxy found wrong with the
 	// request or the upstream's answer (revoke-mock proxy); secrets redacted.
 	Violations []Violation `json:"violations,omitempty"`
@@ -57,9 +63,13 @@ type Violation struct {
 }
 
 // HeaderList splits e.Headers into name and value.
-func (e *Entry) HeaderList() []Header {
+func (e *Entry) HeaderList() []Header { return splitHeaders(e.Headers) }
+
+// ResponseHeaderList splits e.ResponseHeaders into name and value.
+func (e *Entry) ResponseHeaderList() []Header { return splitHeaders(e.ResponseHeaders) }
+
+func splitHeaders(rest string) []Header {
 	out := []Header{}
-	rest := e.Headers
 	for rest != "" {
 		var line string
 		line, rest, _ = strings.Cut(rest, "\n")

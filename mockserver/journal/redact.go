@@ -192,7 +192,11 @@ func secretName(name string) bool {
 	switch name { // the usual ones, canonical, answered without a scan
 	case "Accept", "Accept-Encoding", "Accept-Language", "Content-Type", "Content-Length", "User-Agent", "Origin", "Referer",
 		"Prefer", "Connection", "Cache-Control", "Pragma", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-Dest", "Sec-Ch-Ua",
-		"Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform", "X-Requested-With", "X-Request-Id", "Traceparent", "Priority":
+		"Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform", "X-Requested-With", "X-Request-Id", "Traceparent", "Priority",
+		// Answer headers (the journal keeps the answer's too): a challenge
+		// names a scheme and a realm, never a credential.
+		"Www-Authenticate", "Vary", "Allow", "Preference-Applied", "Mock-Scenario", "Access-Control-Allow-Origin",
+		"Access-Control-Allow-Credentials", "Access-Control-Expose-Headers":
 		return false
 	}
 	if strings.EqualFold(name, "cookie") || strings.EqualFold(name, "set-cookie") {

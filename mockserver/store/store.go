@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -434,3 +435,25 @@ func (e *UnavailableError) Error() string {
 }
 
 func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// UserSessions is a user and how many live sessions (devices) it has.
+type UserSessions struct {
+	User     string `json:"user"`
+	Sessions int    `json:"sessions"`
+}
+
+// Users lists the users with live sessions, by name: those minted or
+// seeded for a user and those named by a JWT. A lazy opaque token is its
+// own user and is never listed (its name would be the token).
+func (m *Memory) Users() []UserSessions {
+	m.mu.Lock()
+	out := make([]UserSessions, 0, len(m.byUser))
+	for key, toks := range m.byUser {
+		if name := userName(key); name != "" && len(toks) > 0 {
+			out = append(out, UserSessions{User: name, Sessions: len(toks)})
+		}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(out, func(a, b UserSessions) int { return strings.Compare(a.User, b.User) })
+	return out
+}

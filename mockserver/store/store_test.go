@@ -288,3 +288,27 @@ func TestSessionNamesTheUserNeverTheToken(t *testing.T) {
 		t.Errorf("mode off: user %q, want none", u)
 	}
 }
+
+func TestUsersListsLiveSessionsNeverTokens(t *testing.T) {
+	m := NewMemory(Lazy, []Seed{{User: "alice", Token: "seeded-tok"}})
+	a2, _ := m.Mint("alice")
+	b1, _ := m.Mint("bob")
+	m.Session("opaque-token-123")
+	m.Session(jwt(map[string]any{"sub": "carol"}))
+	want := []UserSessions{{"alice", 2}, {"bob", 1}, {"carol", 1}}
+	if got := m.Users(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("Users() = %v, want %v (the opaque lazy token is no user)", got, want)
+	}
+	m.RevokeAll(a2)
+	m.RevokeAll(b1)
+	if got := m.Users(); fmt.Sprint(got) != fmt.Sprint([]UserSessions{{"carol", 1}}) {
+		t.Fatalf("after revoking alice and bob: Users() = %v, want only carol", got)
+	}
+	m.Reset()
+	if got := m.Users(); fmt.Sprint(got) != fmt.Sprint([]UserSessions{{"alice", 1}}) {
+		t.Fatalf("after Reset: Users() = %v, want the seed", got)
+	}
+	if got := NewMemory(Off, nil).Users(); len(got) != 0 {
+		t.Fatalf("mode off: %v", got)
+	}
+}

@@ -99,6 +99,7 @@ var settings = []struct{ key, flag, usage string }{
 	{"SESSIONS_PER_USER", "sessions-per-user", fmt.Sprintf("most sessions the run may create per user (default %d, what every rule needs)", contract.DefaultSessionsPerUser)},
 	{"JUNIT", "junit", "write a JUnit XML report to this file"},
 	{"JSON", "json", "write the JSON report (contract/REPORT.md) to this file"},
+	{"HTML", "html", "write the HTML report (one self-contained page: score, failures with what was sent and came back, curl reproducers) to this file"},
 	{"LABEL_FILTER", "label-filter", "run only the rules whose labels match, e.g. 'auth && must' or '!stateful'"},
 	{"FOCUS", "focus", "run only the rules whose name matches this regexp, e.g. 'AUTH-00[1-5]'"},
 	{"CA_CERT", "ca-cert", "PEM file of the authority that signed the backend's certificate"},
@@ -120,7 +121,7 @@ Usage:
 Examples:
   # A staging backend; login.sh prints the token of a new session of $CONTRACT_USER.
   revoke-contract --base-url https://staging.example.com --token-cmd './login.sh "$CONTRACT_USER"' \
-      --junit contract-junit.xml --json contract.json
+      --junit contract-junit.xml --json contract.json --html contract.html
 
   # A backend that starts slowly in CI, behind a private CA and an API gateway.
   revoke-contract --base-url https://api.internal:8443 --wait-for 60s --ca-cert ca.pem \

@@ -42,6 +42,13 @@ func TestFlagsWinOverTheEnvironment(t *testing.T) {
 	if len(cfg.Headers) != 2 || cfg.Headers[1] != [2]string{"X-B", "2"} {
 		t.Errorf("headers %v: the flags' headers replace the variable's", cfg.Headers)
 	}
+	t.Setenv("CONTRACT_HTML", "env.html")
+	if cfg, _, err := parse(nil, io.Discard, io.Discard); err != nil || cfg.HTMLPath != "env.html" {
+		t.Errorf("CONTRACT_HTML: %q, %v", cfg.HTMLPath, err)
+	}
+	if cfg, _, err := parse([]string{"--html", "flag.html"}, io.Discard, io.Discard); err != nil || cfg.HTMLPath != "flag.html" {
+		t.Errorf("--html over CONTRACT_HTML: %q, %v", cfg.HTMLPath, err)
+	}
 	cfg, _, err = parse([]string{"--strict=false"}, io.Discard, io.Discard)
 	if err != nil || cfg.Strict || cfg.BaseURL.Host != "from-env.test" {
 		t.Errorf("--strict=false over CONTRACT_STRICT=1: %+v, %v", cfg, err)
