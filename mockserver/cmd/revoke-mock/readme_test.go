@@ -166,9 +166,15 @@ func lineMatches(want, got string) bool {
 // the README's table of flags, with its REVOKE_MOCK_ variable, and the
 // table names no flag the command lacks.
 func TestEveryFlagInReadme(t *testing.T) {
-	var help bytes.Buffer
+	var help, proxyHelp bytes.Buffer
 	run(context.Background(), []string{"--help"}, io.Discard, &help)
-	flags := regexp.MustCompile(`(?m)^  -([a-z-]+)`).FindAllStringSubmatch(help.String(), -1)
+	run(context.Background(), []string{"proxy", "--help"}, io.Discard, &proxyHelp)
+	flagRE := regexp.MustCompile(`(?m)^  -([a-z-]+)`)
+	flags := flagRE.FindAllStringSubmatch(help.String(), -1)
+	proxyOnly := map[string]bool{} // revoke-mock proxy's own flags have rows too
+	for _, f := range flagRE.FindAllStringSubmatch(proxyHelp.String(), -1) {
+		proxyOnly[f[1]] = true
+	}
 	if len(flags) < 10 {
 		t.Fatalf("the help lists %d flags:\n%s", len(flags), help.String())
 	}
@@ -189,6 +195,8 @@ func TestEveryFlagInReadme(t *testing.T) {
 		delete(inReadme, f[1])
 	}
 	for f := range inReadme {
-		t.Errorf("the README's table lists --%s, which revoke-mock does not have", f)
+		if !proxyOnly[f] {
+			t.Errorf("the README's table lists --%s, which revoke-mock does not have", f)
+		}
 	}
 }
