@@ -140,23 +140,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"errors", c.errors, "upstream_timeout", c.timeout.String())
 	_ = logOut.Flush()
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down: finishing requests in flight")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serveUntilDone(ctx, srv, ln, logger)
 }
 
 // shownURL is u as messages may show it: without a password, a query or a
