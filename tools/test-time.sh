@@ -16,9 +16,6 @@ mode=warm
 work=$(mktemp -d)
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 git clone -q "$top" "$work/main"
-# The clone sits beside ../shared like the working copy does (spec tests
-# compare the upstream page with it when it is there).
-[ -d "$top/../shared" ] && ln -s "$top/../shared" "$work/shared"
 if [ "$mode" = new-machine ]; then
   export GOCACHE="$work/cache/go-build" GOMODCACHE="$work/cache/go-mod" \
          npm_config_cache="$work/cache/npm" XDG_CACHE_HOME="$work/cache/xdg"
