@@ -16,6 +16,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/flashback/revoke-contract/contract/internal/model"
 	"github.com/flashback/revoke-contract/contract/internal/redact"
 	"github.com/flashback/revoke-contract/contract/internal/tokens"
 	"github.com/flashback/revoke-contract/contract/internal/wire"
@@ -34,6 +35,7 @@ type Suite struct {
 	summary     *Summary
 	started     time.Time
 	unreachable string // why the backend could not be reached before any rule
+	model       *model.Result
 }
 
 // ruleRecord is what a rule's run left that Ginkgo's report does not say:
@@ -86,6 +88,7 @@ func Register(cfg *Config) *Suite {
 		schemaRules()
 		httpRules()
 		revocationRules()
+		modelRules()
 		crossCuttingRules()
 	})
 	return s
@@ -161,8 +164,7 @@ func (s *Suite) setUp(ctx SpecContext) {
 		}
 	}
 
-	httpClient := &http.Client{Timeout: cfg.Timeout, Transport: &http.Transport{
-		Proxy: http.ProxyFromEnvironment, TLSClientConfig: &tls.Config{RootCAs: settings.RootCAs, Certificates: settings.Certificates}}}
+	httpClient := tokenHTTPClient(cfg, settings)
 	var mint tokens.MintFunc
 	switch {
 	case cfg.TokenCmd != "":
@@ -177,6 +179,33 @@ func (s *Suite) setUp(ctx SpecContext) {
 	e.tokens.SetBudget(cfg.SessionsPerUser)
 	env = e
 	fmt.Fprintf(GinkgoWriter, "contract: %s\n", cfg)
+}
+
+// tokenHTTPClient is the client of CONTRACT_TOKEN_URL: the backend's TLS
+// settings, and the --header values, which a token endpoint behind the
+// same gateway needs as much as the backend does (an API key; a mock
+// started with --control-token takes "Mock-Control-Token: ...").
+func tokenHTTPClient(cfg Config, settings wire.Settings) *http.Client {
+	return &http.Client{Timeout: cfg.Timeout, Transport: headerTransport{headers: cfg.Headers, next: &http.Transport{
+		Proxy: http.ProxyFromEnvironment, TLSClientConfig: &tls.Config{RootCAs: settings.RootCAs, Certificates: settings.Certificates}}}}
+}
+
+// headerTransport adds headers the request does not set.
+type headerTransport struct {
+	headers [][2]string
+	next    http.RoundTripper
+}
+
+func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if len(t.headers) > 0 {
+		r = r.Clone(r.Context())
+		for _, h := range t.headers {
+			if r.Header.Get(h[0]) == "" {
+				r.Header.Set(h[0], h[1])
+			}
+		}
+	}
+	return t.next.RoundTrip(r)
 }
 
 // rateLimitWait is how long the client waits, per request, on a backend
@@ -258,6 +287,12 @@ func (s *Suite) report(report Report) {
 	if env != nil {
 		sum.SessionsMinted = env.tokens.Minted()
 	}
+	s.mu.Lock()
+	if s.model != nil {
+		sum.Model = s.model.Summary()
+		sum.Inferred = s.model.Inferred
+	}
+	s.mu.Unlock()
 	sum.settleExit()
 	var reportErrs []error
 	if cfg.JUnitPath != "" {
@@ -269,7 +304,7 @@ func (s *Suite) report(report Report) {
 		// Written after the JUnit report, so that its exit status is final;
 		// the HTML report is the JSON one rendered, after it.
 		s.mu.Lock()
-		j := buildJSONReport(cfg, sum, s.records, s.started)
+		j := buildJSONReport(cfg, sum, s.records, s.started, s.model)
 		s.mu.Unlock()
 		for _, out := range []struct {
 			key, path string
