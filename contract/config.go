@@ -1,6 +1,8 @@
 package contract
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/url"
@@ -8,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flashback/revoke-contract/contract/internal/model"
 )
 
 // DefaultTimeout bounds each request when CONTRACT_TIMEOUT is unset.
@@ -15,8 +19,9 @@ const DefaultTimeout = 10 * time.Second
 
 // DefaultSessionsPerUser is how many sessions a run may create for each of
 // the two users when CONTRACT_SESSIONS_PER_USER is unset: what every rule
-// of the catalogue needs (RULES.md lists each rule's share).
-const DefaultSessionsPerUser = 40
+// of the catalogue needs (RULES.md lists each rule's share, 38 at most),
+// and what is left for the model's generated histories (about 26).
+const DefaultSessionsPerUser = 64
 
 // Config is the suite's configuration: the CONTRACT_* variables, or the
 // flags of revoke-contract that stand for them.
@@ -49,7 +54,31 @@ type Config struct {
 	Headers [][2]string
 	// LabelFilter and Focus select rules (Ginkgo's label filter and focus).
 	LabelFilter, Focus string
+
+	// The model-based checker (the MODEL rules, label model).
+	//
+	// Seed chooses the generated history (the same seed against a backend
+	// that answers the same way gives the same history); SeedRandom: the
+	// user asked for "random" and Seed was drawn (the run prints it).
+	Seed       uint64
+	SeedRandom bool
+	// Steps is the length of the generated history; 0: DefaultSteps.
+	Steps int
+	// DurabilityWait passes after the last step before every revoked
+	// session is tried once more; 0: none (ParseConfig's default is
+	// DefaultDurabilityWait).
+	DurabilityWait time.Duration
+	// Probe is "METHOD /path": a read-only request of the backend's own
+	// whose 2xx or 401 says whether a token is live; "": none.
+	Probe string
 }
+
+// DefaultSeed is the seed of the model's history when CONTRACT_SEED is
+// unset: CI sees the same history on every run.
+const DefaultSeed = 1
+
+// DefaultDurabilityWait is CONTRACT_DURABILITY_WAIT's default.
+const DefaultDurabilityWait = 5 * time.Second
 
 // Setting is one configuration key as the user gave it: its value and how
 // to name it in a message ("--base-url" or "CONTRACT_BASE_URL").
@@ -75,7 +104,7 @@ func ParseConfig(get func(key string) Setting) (Config, error) {
 		s := get(key)
 		return strings.TrimSpace(s.Value), s.Name
 	}
-	c := Config{Timeout: DefaultTimeout, SessionsPerUser: DefaultSessionsPerUser}
+	c := Config{Timeout: DefaultTimeout, SessionsPerUser: DefaultSessionsPerUser, Seed: DefaultSeed, DurabilityWait: DefaultDurabilityWait}
 	c.TokenCmd, _ = val("TOKEN_CMD")
 	c.StaticToken, _ = val("TOKEN")
 	c.SpecPath, _ = val("SPEC")
@@ -114,7 +143,7 @@ func ParseConfig(get func(key string) Setting) (Config, error) {
 		key      string
 		to       *time.Duration
 		positive bool
-	}{{"TIMEOUT", &c.Timeout, true}, {"WAIT_FOR", &c.WaitFor, false}} {
+	}{{"TIMEOUT", &c.Timeout, true}, {"WAIT_FOR", &c.WaitFor, false}, {"DURABILITY_WAIT", &c.DurabilityWait, false}} {
 		raw, name := val(d.key)
 		if raw == "" {
 			continue
@@ -136,6 +165,32 @@ func ParseConfig(get func(key string) Setting) (Config, error) {
 			c.Strict = true
 		default:
 			bad(name, raw, "use 1 (SHOULD rules fail the run) or 0")
+		}
+	}
+	if raw, name := val("SEED"); raw != "" {
+		if strings.EqualFold(raw, "random") {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			c.Seed, c.SeedRandom = binary.BigEndian.Uint64(b[:])>>1, true
+		} else if n, err := strconv.ParseUint(raw, 10, 63); err != nil {
+			bad(name, raw, "want a number (0 to 2^63-1) or random")
+		} else {
+			c.Seed = n
+		}
+	}
+	if raw, name := val("STEPS"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > 1000000 {
+			bad(name, raw, "want a number of steps from 1 to 1000000")
+		} else {
+			c.Steps = n
+		}
+	}
+	if raw, name := val("PROBE"); raw != "" {
+		if _, err := model.ParseProbe(raw); err != nil {
+			bad(name, raw, "%v", err)
+		} else {
+			c.Probe = raw
 		}
 	}
 	if raw, name := val("SESSIONS_PER_USER"); raw != "" {

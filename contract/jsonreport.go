@@ -1,6 +1,8 @@
 package contract
 
 import (
+	"github.com/flashback/revoke-contract/contract/internal/model"
+
 	"bytes"
 	_ "embed"
 	"encoding/json"
@@ -43,6 +45,8 @@ type JSONReport struct {
 	SuiteProblems []string    `json:"suiteProblems"`
 	Summary       JSONSummary `json:"summary"`
 	Rules         []JSONRule  `json:"rules"`
+	// Model: the model-based checker's account; absent when no MODEL rule ran.
+	Model *JSONModel `json:"model,omitempty"`
 }
 
 // JSONSummary counts the rules by level and outcome.
@@ -81,6 +85,32 @@ type JSONRule struct {
 type JSONViolation struct {
 	What     string        `json:"what"`
 	Exchange *JSONExchange `json:"exchange"`
+	// History: the shrunk generated history (MODEL rules only).
+	History *JSONHistory `json:"history,omitempty"`
+}
+
+// JSONHistory is a MODEL rule's shrunk history: numbered shell lines in
+// which every token is $TOKEN_n, the whole as a bash script, and the
+// command that runs the same exploration again.
+type JSONHistory struct {
+	Seed       uint64       `json:"seed"`
+	Steps      int          `json:"steps"`
+	FromSteps  int          `json:"shrunkFrom"`
+	Reproduced bool         `json:"reproduced"`
+	Lines      []model.Line `json:"lines"`
+	Script     string       `json:"script"`
+	Replay     string       `json:"replay"`
+}
+
+// JSONModel is what the model-based checker did in the run.
+type JSONModel struct {
+	Seed      uint64         `json:"seed"`
+	Histories int            `json:"histories"`
+	Steps     int            `json:"steps"`
+	Requests  int            `json:"requests"`
+	Sessions  map[string]int `json:"sessions"`
+	Inferred  []string       `json:"inferred"`
+	Stopped   string         `json:"stopped,omitempty"`
 }
 
 // JSONExchange is a request and what came back, with its reproducer.
@@ -116,7 +146,7 @@ type JSONResponse struct {
 }
 
 // buildJSONReport assembles the report of a run.
-func buildJSONReport(cfg Config, sum Summary, records map[string]*ruleRecord, started time.Time) JSONReport {
+func buildJSONReport(cfg Config, sum Summary, records map[string]*ruleRecord, started time.Time, m *model.Result) JSONReport {
 	target := "the in-process mock"
 	if cfg.BaseURL != nil {
 		target = displayURL(cfg.BaseURL.String())
@@ -143,10 +173,22 @@ func buildJSONReport(cfg Config, sum Summary, records map[string]*ruleRecord, st
 				jr.SessionsMinted[user] = n
 			}
 			for _, v := range rec.violations {
-				jr.Violations = append(jr.Violations, JSONViolation{What: v.What, Exchange: jsonExchange(v.Exchange)})
+				jv := JSONViolation{What: v.What, Exchange: jsonExchange(v.Exchange)}
+				if h := v.History; h != nil {
+					jv.History = &JSONHistory{Seed: h.Seed, Steps: h.Steps, FromSteps: h.FromSteps, Reproduced: h.Reproduced,
+						Lines: append([]model.Line{}, h.Lines...), Script: h.Script, Replay: h.Replay}
+				}
+				jr.Violations = append(jr.Violations, jv)
 			}
 		}
 		r.Rules = append(r.Rules, jr)
+	}
+	if m != nil {
+		r.Model = &JSONModel{Seed: m.Seed, Histories: m.Histories, Steps: m.Steps, Requests: m.Requests,
+			Sessions: map[string]int{}, Inferred: append([]string{}, m.Inferred...), Stopped: m.Stopped}
+		for u, n := range m.Sessions {
+			r.Model.Sessions[u] = n
+		}
 	}
 	return r
 }

@@ -2,6 +2,8 @@ package contract
 
 import (
 	"fmt"
+
+	"github.com/flashback/revoke-contract/contract/internal/model"
 	"net/http"
 	"sort"
 	"strings"
@@ -25,6 +27,22 @@ const maxShown = 8
 type Violation struct {
 	What     string
 	Exchange *Exchange
+	// History is the shrunk generated history that shows a MODEL rule's
+	// violation; nil for the other rules.
+	History *History
+}
+
+// History is a generated history of the model-based checker, as
+// reported: numbered shell lines (tokens as $TOKEN_n), the seed and the
+// command that runs the same exploration again.
+type History struct {
+	Seed       uint64
+	Steps      int // the shrunk history's length
+	FromSteps  int // the history's length before shrinking
+	Reproduced bool
+	Lines      []model.Line
+	Script     string // the lines as one bash script
+	Replay     string
 }
 
 // Render writes a report a person can act on: rule, level and requirement,

@@ -47,7 +47,11 @@ type Summary struct {
 	// SessionsMinted is how many sessions the suite created on the backend
 	// (fresh tokens from CONTRACT_TOKEN_CMD or the in-process mock).
 	SessionsMinted int
-	ExitStatus     int
+	// Model is the model-based checker's account of its run ("" when no
+	// MODEL rule ran), Inferred what it learnt of the backend's own ways.
+	Model      string
+	Inferred   []string
+	ExitStatus int
 }
 
 // Summarize turns Ginkgo's report into per-rule results.
@@ -233,6 +237,12 @@ func (s Summary) String() string {
 	}
 	if s.CouldNotCheck != "" {
 		fmt.Fprintf(&b, "COULD NOT CHECK: %s\n", s.CouldNotCheck)
+	}
+	if s.Model != "" {
+		fmt.Fprintf(&b, "%s\n", s.Model)
+		for _, i := range s.Inferred {
+			fmt.Fprintf(&b, "model: inferred: %s\n", i)
+		}
 	}
 	fmt.Fprintf(&b, "sessions minted: %d\n", s.SessionsMinted)
 	fmt.Fprintf(&b, "exit status: %d\n", s.ExitStatus)

@@ -29,6 +29,7 @@ import (
 	"github.com/onsi/gomega"
 
 	"github.com/flashback/revoke-contract/contract"
+	"github.com/flashback/revoke-contract/contract/internal/model"
 	"github.com/flashback/revoke-contract/internal/version"
 	"github.com/flashback/revoke-contract/spec"
 )
@@ -106,6 +107,10 @@ var settings = []struct{ key, flag, usage string }{
 	{"CLIENT_CERT", "client-cert", "PEM client certificate, for backends that require mutual TLS"},
 	{"CLIENT_KEY", "client-key", "PEM key of --client-cert"},
 	{"SPEC", "spec", "check against this copy of the spec instead of the embedded one"},
+	{"SEED", "seed", fmt.Sprintf("the seed of the model's generated history: a number, or random (printed; default %d, the same history on every run)", contract.DefaultSeed)},
+	{"STEPS", "steps", fmt.Sprintf("the length of the model's generated history (default %d; a nightly run: 5000)", model.DefaultSteps)},
+	{"DURABILITY_WAIT", "durability-wait", fmt.Sprintf("after the history, wait this long and try every revoked session once more (default %s)", contract.DefaultDurabilityWait)},
+	{"PROBE", "probe", "an authenticated read-only request of the backend, e.g. 'GET /v1/me', whose 2xx or 401 says whether a token is live"},
 }
 
 const usageText = `revoke-contract checks a backend's POST /sessions/revoke-all against its contract.
