@@ -33,23 +33,27 @@ type Knob string
 type Backend struct {
 	knobs map[Knob]bool
 
-	mu       sync.Mutex
-	owner    map[string]string          // live token -> user
-	devices  map[string]map[string]bool // user -> live tokens
-	revoked  map[string]string          // revoked token -> user
-	banned   map[string]bool            // users whose new sessions are refused (knob)
-	issued   []string                   // every token handed out, for leak checks
-	inflight map[string]int             // user -> revoke-alls running (knob)
-	joined   map[string]chan struct{}   // user -> closed when a second revoke-all overlaps the first (knob)
-	seq      map[string]int             // session key -> order of creation
-	secret   []byte                     // the HS256 key of the JWTs it issues (knobs)
+	mu        sync.Mutex
+	owner     map[string]string          // live token -> user
+	devices   map[string]map[string]bool // user -> live tokens
+	revoked   map[string]string          // revoked token -> user
+	banned    map[string]bool            // users whose new sessions are refused (knob)
+	issued    []string                   // every token handed out, for leak checks
+	inflight  map[string]int             // user -> revoke-alls running (knob)
+	joined    map[string]chan struct{}   // user -> closed when a second revoke-all overlaps the first (knob)
+	seq       map[string]int             // session key -> order of creation
+	secret    []byte                     // the HS256 key of the JWTs it issues (knobs)
+	born      map[string]time.Time       // session key -> when it was created
+	revokedAt map[string]time.Time       // revoked key -> when (RevocationExpires)
+	requests  int                        // requests to the API (RateLimits)
 }
 
 // NewBackend builds a backend with the given knobs turned.
 func NewBackend(knobs ...Knob) *Backend {
 	b := &Backend{knobs: map[Knob]bool{}, owner: map[string]string{}, devices: map[string]map[string]bool{},
 		revoked: map[string]string{}, banned: map[string]bool{}, inflight: map[string]int{},
-		joined: map[string]chan struct{}{}, seq: map[string]int{}, secret: make([]byte, 32)}
+		joined: map[string]chan struct{}{}, seq: map[string]int{}, secret: make([]byte, 32),
+		born: map[string]time.Time{}, revokedAt: map[string]time.Time{}}
 	_, _ = rand.Read(b.secret)
 	for _, k := range knobs {
 		b.knobs[k] = true
@@ -76,18 +80,53 @@ func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Read (and bound) whatever body came, as many production servers do.
+	var body []byte
 	switch {
 	case b.on(IgnoresBody):
 	case b.on(ReadsPartOfBody):
 		_, _ = io.CopyN(io.Discard, r.Body, 1<<10)
 	default:
-		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+		body, _ = io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	}
+	if b.on(Slow) {
+		time.Sleep(15 * time.Millisecond)
+	}
+	if b.on(RateLimits) {
+		b.mu.Lock()
+		b.requests++
+		limited := b.requests%40 == 0
+		b.mu.Unlock()
+		if limited {
+			w.Header().Set("Retry-After", "1")
+			b.json(w, http.StatusTooManyRequests, map[string]any{"success": false, "error": "Too many requests"})
+			return
+		}
+	}
+	if r.URL.Path == "/v1/me" && r.Method == http.MethodGet {
+		b.me(w, r)
+		return
 	}
 
 	path := r.URL.Path
-	if b.on(TrailingSlashBypass) && path == endpoint.Path+"/" {
-		b.success(w, r, "")
+	lenient := strings.EqualFold(strings.TrimSuffix(path, "/"), endpoint.Path)
+	switch {
+	case b.on(TrailingSlashBypass) && path == endpoint.Path+"/":
+		b.success(w, r, "", body)
 		return
+	case b.on(RedirectsVariants) && lenient && path != endpoint.Path:
+		w.Header().Set("Location", endpoint.Path)
+		b.json(w, http.StatusPermanentRedirect, map[string]any{"success": false, "error": "Moved to " + endpoint.Path})
+		return
+	case b.on(LenientPaths) && lenient:
+		path = endpoint.Path
+	case b.on(SuffixSkipsDenylist) && (path == endpoint.Path+".json" || strings.HasPrefix(path, endpoint.Path+";")):
+		// The format suffix and the path parameters are the router's; the
+		// revocation check is middleware mounted on the exact path.
+		if token, ok := b.anySession(r); ok && r.Method == http.MethodPost {
+			b.success(w, r, token, body)
+			return
+		}
+		path = endpoint.Path
 	}
 	if path != endpoint.Path {
 		b.json(w, http.StatusNotFound, map[string]any{"success": false, "error": "Not found"})
@@ -97,7 +136,27 @@ func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.json(w, http.StatusInternalServerError, map[string]any{"success": false, "error": "cannot render html"})
 		return
 	}
-	if r.Method != http.MethodPost {
+	method := r.Method
+	if b.on(HonoursMethodOverride) && method == http.MethodGet {
+		for _, h := range []string{"X-HTTP-Method-Override", "X-HTTP-Method"} {
+			if o := r.Header.Get(h); o != "" {
+				method = strings.ToUpper(o)
+			}
+		}
+		if o := r.URL.Query().Get("_method"); o != "" {
+			method = strings.ToUpper(o)
+		}
+	}
+	if b.on(OptionsRevokes) && method == http.MethodOptions {
+		if token, fail := b.authenticate(r); fail == accepted {
+			b.revokeAll(token)
+		}
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Access-Control-Allow-Methods", "POST")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if method != http.MethodPost {
 		b.otherMethod(w, r)
 		return
 	}
@@ -122,7 +181,70 @@ func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.json(w, http.StatusInternalServerError, map[string]any{"success": false, "error": "deadlock detected"})
 		return
 	}
-	b.success(w, r, token)
+	b.success(w, r, token, body)
+}
+
+// victim is the user whose sessions a knob revokes instead of the
+// caller's; "" for the caller's.
+func (b *Backend) victim(r *http.Request, body []byte) string {
+	if u := r.Header.Get("X-User-Id"); b.on(UserIDHeaderWins) && u != "" {
+		return u
+	}
+	if b.on(BodyUserIDWins) {
+		var fields map[string]any
+		if json.Unmarshal(body, &fields) == nil {
+			for _, k := range []string{"userId", "user_id"} {
+				if u, ok := fields[k].(string); ok && u != "" {
+					return u
+				}
+			}
+		}
+	}
+	if hs := r.Header.Values("Authorization"); b.on(LastAuthorizationWins) && len(hs) > 1 {
+		if _, cred, ok := strings.Cut(hs[len(hs)-1], " "); ok {
+			key := b.sessionKey(strings.TrimSpace(cred))
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			if u, ok := b.owner[key]; ok {
+				return u
+			}
+			return b.revoked[key]
+		}
+	}
+	return ""
+}
+
+// me is the backend's own read-only endpoint (the model's --probe):
+// 200 with the caller's user for a live token, 401 otherwise.
+func (b *Backend) me(w http.ResponseWriter, r *http.Request) {
+	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if strings.EqualFold(scheme, "Bearer") {
+		key := b.sessionKey(strings.TrimSpace(cred))
+		if k, ok := b.lookup(key); ok {
+			b.mu.Lock()
+			user := b.owner[k]
+			b.mu.Unlock()
+			b.json(w, http.StatusOK, map[string]any{"user": user})
+			return
+		}
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="ref", error="invalid_token"`)
+	b.json(w, http.StatusUnauthorized, map[string]any{"success": false, "error": "Unauthorized"})
+}
+
+// anySession finds the session of the request's bearer token, revoked or
+// not (the SuffixSkipsDenylist knob's lookup without the denylist).
+func (b *Backend) anySession(r *http.Request) (string, bool) {
+	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	key := b.sessionKey(strings.TrimSpace(cred))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, live := b.owner[key]
+	_, revoked := b.revoked[key]
+	return key, key != "" && (live || revoked)
 }
 
 // refusal is why the backend refused a request's credentials.
@@ -147,6 +269,27 @@ func (b *Backend) authenticate(r *http.Request) (string, refusal) {
 		}
 	}
 	h := r.Header.Get("Authorization")
+	if h == "" && b.on(SessionCookieAuth) {
+		for _, name := range []string{"session", "sessionid", "connect.sid", "_session_id", "laravel_session", "JSESSIONID"} {
+			if c, err := r.Cookie(name); err == nil && b.live(c.Value) {
+				return c.Value, accepted
+			}
+		}
+	}
+	if h == "" && b.on(APIKeyHeaderAuth) {
+		for _, name := range []string{"X-Auth-Token", "X-Api-Key", "Token", "X-Token"} {
+			if t := r.Header.Get(name); t != "" && b.live(t) {
+				return t, accepted
+			}
+		}
+	}
+	if h == "" && b.on(TrustsForwardedUser) {
+		for _, name := range []string{"X-Forwarded-User", "X-Remote-User", "Remote-User"} {
+			if u := r.Header.Get(name); u != "" {
+				return userPrefix + u, accepted
+			}
+		}
+	}
 	if h == "" {
 		if b.on(AcceptsNoHeader) {
 			return "", accepted
@@ -192,6 +335,18 @@ func (b *Backend) authenticate(r *http.Request) (string, refusal) {
 	key := b.sessionKey(token)
 	if k, ok := b.lookup(key); ok {
 		return k, accepted
+	}
+	if b.on(RevokedLookalikeWorks) && !b.wasRevoked(key) {
+		b.mu.Lock()
+		for t := range b.revoked {
+			if strings.EqualFold(t, key) {
+				key = t
+			}
+		}
+		b.mu.Unlock()
+		if b.wasRevoked(key) {
+			return key, accepted
+		}
 	}
 	if b.on(RevokedTokenWorks) && b.wasRevoked(key) {
 		return key, accepted
@@ -278,6 +433,9 @@ func (b *Backend) otherMethod(w http.ResponseWriter, r *http.Request) {
 	if b.on(GetRevokes) && token != "" {
 		b.revokeAll(token)
 	}
+	if b.on(OverrideRevokesSilently) && token != "" && r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("X-HTTP-Method-Override"), "POST") {
+		b.revokeAll(token)
+	}
 	if b.on(GetAnswers200) {
 		b.json(w, http.StatusOK, map[string]any{"success": true, "message": "ok"})
 		return
@@ -288,7 +446,20 @@ func (b *Backend) otherMethod(w http.ResponseWriter, r *http.Request) {
 	b.json(w, http.StatusMethodNotAllowed, map[string]any{"success": false, "error": "Method not allowed"})
 }
 
-func (b *Backend) success(w http.ResponseWriter, r *http.Request, token string) {
+// userPrefix marks an identity taken from a header (TrustsForwardedUser)
+// instead of a session key.
+const userPrefix = "user:"
+
+func (b *Backend) success(w http.ResponseWriter, r *http.Request, token string, reqBody []byte) {
+	if victim := b.victim(r, reqBody); victim != "" && token != "" {
+		token = userPrefix + victim
+	}
+	if user, ok := strings.CutPrefix(token, userPrefix); ok {
+		b.mu.Lock()
+		b.revokeUserLocked(user)
+		b.mu.Unlock()
+		token = ""
+	}
 	if token != "" {
 		switch {
 		case b.on(RevokesNothing):
@@ -410,6 +581,18 @@ func (b *Backend) success(w http.ResponseWriter, r *http.Request, token string) 
 	if b.on(OtherMessages) {
 		body["message"] = "Signed out on every device"
 	}
+	if b.on(StreamsBody) {
+		data, _ := json.Marshal(body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		_, _ = w.Write(data[:len(data)/2])
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		_, _ = w.Write(data[len(data)/2:])
+		return
+	}
 	b.json(w, status, body)
 }
 
@@ -451,6 +634,17 @@ func (b *Backend) mint(w http.ResponseWriter, r *http.Request) {
 	b.mu.Lock()
 	b.issued = append(b.issued, token)
 	b.seq[key] = len(b.issued)
+	b.born[key] = time.Now()
+	if b.on(CapsSessions) && len(b.devices[req.User]) >= sessionCap {
+		oldest := ""
+		for t := range b.devices[req.User] {
+			if oldest == "" || b.seq[t] < b.seq[oldest] {
+				oldest = t
+			}
+		}
+		delete(b.owner, oldest)
+		delete(b.devices[req.User], oldest)
+	}
 	if !b.banned[req.User] {
 		b.owner[key] = req.User
 		if b.devices[req.User] == nil {
@@ -478,6 +672,7 @@ func (b *Backend) mint(w http.ResponseWriter, r *http.Request) {
 func (b *Backend) lookup(key string) (string, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.forgetLocked(key)
 	if _, ok := b.owner[key]; ok {
 		return key, true
 	}
@@ -495,9 +690,35 @@ func (b *Backend) lookup(key string) (string, bool) {
 	return "", false
 }
 
+// forgetLocked applies time to key's session: an expired one ends
+// (ExpiresSessions), a revocation older than 1 s is forgotten
+// (RevocationExpires).
+func (b *Backend) forgetLocked(key string) {
+	if user, ok := b.owner[key]; ok && b.on(ExpiresSessions) && time.Since(b.born[key]) > sessionLifetime {
+		delete(b.owner, key)
+		delete(b.devices[user], key)
+	}
+	if user, ok := b.revoked[key]; ok && b.on(RevocationExpires) && time.Since(b.revokedAt[key]) > time.Second {
+		delete(b.revoked, key)
+		b.owner[key] = user
+		if b.devices[user] == nil {
+			b.devices[user] = map[string]bool{}
+		}
+		b.devices[user][key] = true
+	}
+}
+
+// sessionCap and sessionLifetime are the CapsSessions and ExpiresSessions
+// knobs' limits.
+const (
+	sessionCap      = 10
+	sessionLifetime = 1500 * time.Millisecond
+)
+
 func (b *Backend) live(token string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.forgetLocked(token)
 	_, ok := b.owner[token]
 	return ok
 }
@@ -532,6 +753,16 @@ func (b *Backend) revokeUserLocked(user string) {
 	for t := range b.devices[user] {
 		keys = append(keys, t)
 	}
+	if b.on(RevokesAtMost50) && len(keys) > 50 {
+		slices.SortFunc(keys, func(x, y string) int { return b.seq[x] - b.seq[y] })
+		keys = keys[:50]
+		for _, t := range keys {
+			delete(b.owner, t)
+			delete(b.devices[user], t)
+			b.revoked[t], b.revokedAt[t] = user, time.Now()
+		}
+		return
+	}
 	if b.on(RevokesFirstPage) && len(keys) > firstPage {
 		// One page of the user's sessions, oldest first, as a paginated
 		// query that is never asked for its next page.
@@ -545,7 +776,7 @@ func (b *Backend) revokeUserLocked(user string) {
 	}
 	for _, t := range keys {
 		delete(b.owner, t)
-		b.revoked[t] = user
+		b.revoked[t], b.revokedAt[t] = user, time.Now()
 	}
 	delete(b.devices, user)
 	if b.on(BansUser) {

@@ -57,6 +57,31 @@ const (
 	HugeContentLength  Knob = "announces a 1 GB body and closes after a few bytes"
 	RedirectLoop       Knob = "redirects a valid call to itself"
 
+	// Defects no rule lists, which the model-based checker (the MODEL
+	// rules) finds: one or more per family of contract/THREATS.md.
+	HonoursMethodOverride   Knob = "honours X-HTTP-Method-Override, X-HTTP-Method and ?_method=POST on a GET (method-override middleware)"
+	OverrideRevokesSilently Knob = "revokes on a GET whose X-HTTP-Method-Override says POST, then answers 405"
+	OptionsRevokes          Knob = "runs the handler for OPTIONS too: a CORS preflight with a token revokes (204)"
+	SessionCookieAuth       Knob = "authenticates from a framework's session cookie (session, sessionid, connect.sid, _session_id, laravel_session, JSESSIONID)"
+	APIKeyHeaderAuth        Knob = "accepts the token from X-Auth-Token, X-Api-Key, Token or X-Token"
+	TrustsForwardedUser     Knob = "trusts X-Forwarded-User, X-Remote-User and Remote-User without a bearer (an authenticating proxy's header, reachable directly)"
+	UserIDHeaderWins        Knob = "revokes the sessions of the user X-User-Id names, not the bearer's"
+	BodyUserIDWins          Knob = `revokes the sessions of the user a JSON body's "userId" or "user_id" names (mass assignment)`
+	SuffixSkipsDenylist     Knob = "routes /sessions/revoke-all.json and ;params to the handler but checks the revocation list on the exact path only"
+	RevocationExpires       Knob = "forgets a revocation after 1 s (a denylist whose TTL is shorter than the tokens')"
+	LastAuthorizationWins   Knob = "authenticates with the first Authorization header, revokes the user of the last one"
+	RevokedLookalikeWorks   Knob = "finds sessions case-insensitively but keeps revoked tokens in a case-sensitive denylist"
+	RevokesAtMost50         Knob = "revokes at most 50 of a user's sessions per call (LIMIT 50, no loop)"
+
+	// Legitimate ways of a correct backend the model must be fair to.
+	RateLimits        Knob = "answers every 40th request 429 with Retry-After: 1"
+	Slow              Knob = "answers every request after 15 ms"
+	RedirectsVariants Knob = "redirects the path with a trailing slash or in another case to the canonical path (308)"
+	LenientPaths      Knob = "serves the path with a trailing slash or in another case as the endpoint, authentication included"
+	CapsSessions      Knob = "keeps at most 10 live sessions per user: the 11th login ends the oldest"
+	ExpiresSessions   Knob = "ends every session 1.5 s after it was created"
+	StreamsBody       Knob = "streams the 200 body in two chunks (Transfer-Encoding: chunked)"
+
 	// Legitimate variations: the suite must pass them in strict mode.
 	ExtraFields            Knob = "adds extra fields to every body"
 	Charset                Knob = "sends application/json; charset=utf-8"
@@ -144,3 +169,37 @@ var Defects = []Defect{
 // must not depend on when the close arrives.
 // SignedJWTs is the one backend whose tokens AUTH-014 applies to.
 var Variations = []Knob{ExtraFields, Charset, BadRequestForMalformed, OtherMessages, ErrorDescription, LowerCaseChallenge, IgnoresBody, ReadsPartOfBody, SignedJWTs}
+
+// ModelDefect is a defect the model-based checker must find, with the
+// rule it breaks. RulesMiss: the rules of the catalogue pass it (the
+// checker finds what no rule lists).
+type ModelDefect struct {
+	Knob      Knob
+	Rule      string
+	Family    string // the vocabulary family (THREATS.md) or dimension it stands for
+	RulesMiss bool
+	// Durability: it shows only after --durability-wait.
+	Durability bool
+}
+
+// ModelDefects: at least one per invariant (MODEL-001 to MODEL-004) and
+// one per family of the vocabulary.
+var ModelDefects = []ModelDefect{
+	{Knob: HonoursMethodOverride, Rule: "MODEL-004", Family: "method-override", RulesMiss: true},
+	{Knob: OverrideRevokesSilently, Rule: "MODEL-003", Family: "method-override", RulesMiss: true},
+	{Knob: OptionsRevokes, Rule: "MODEL-003", Family: "method-spelling", RulesMiss: true},
+	{Knob: SessionCookieAuth, Rule: "MODEL-001", Family: "credential-location", RulesMiss: true},
+	{Knob: APIKeyHeaderAuth, Rule: "MODEL-001", Family: "credential-location", RulesMiss: true},
+	{Knob: TrustsForwardedUser, Rule: "MODEL-001", Family: "identity-header", RulesMiss: true},
+	{Knob: UserIDHeaderWins, Rule: "MODEL-001", Family: "identity-header", RulesMiss: true},
+	{Knob: BodyUserIDWins, Rule: "MODEL-001", Family: "identity-parameter", RulesMiss: true},
+	{Knob: SuffixSkipsDenylist, Rule: "MODEL-002", Family: "path-spelling", RulesMiss: true},
+	{Knob: LastAuthorizationWins, Rule: "MODEL-003", Family: "authorization-spelling", RulesMiss: true},
+	{Knob: RevokedLookalikeWorks, Rule: "MODEL-001", Family: "token-lookalike"},
+	{Knob: RevocationExpires, Rule: "MODEL-002", Family: "canonical (durability)", RulesMiss: true, Durability: true},
+	{Knob: RevokesAtMost50, Rule: "MODEL-002", Family: "canonical (many sessions)", RulesMiss: true},
+}
+
+// ModelVariations are correct backends with ways of their own: the model
+// must pass each, over many seeds.
+var ModelVariations = []Knob{RateLimits, Slow, RedirectsVariants, LenientPaths, CapsSessions, ExpiresSessions, StreamsBody}
