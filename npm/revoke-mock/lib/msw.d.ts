@@ -1,4 +1,6 @@
 // The types of revoke-mock/msw: MSW 2.x handlers with the mock's semantics.
+// msw.d.mts (import) declares the same: each names the msw types of its own
+// module system, as msw ships both.
 import type { HttpHandler } from 'msw';
 import type { JournalEntry, JournalFilter, Scenario, ScenarioInput, Session } from './index';
 

@@ -1,24 +1,30 @@
 // The MSW handlers of revoke-mock/msw served over HTTP through
 // @mswjs/http-middleware, so that the contract suite can check them:
 //
-//   node msw/server.mjs [PORT]      # prints "listening on http://127.0.0.1:PORT"
+//   node msw/server.cjs [PORT]      # prints "listening on http://127.0.0.1:PORT"
 //
 // PORT 0 (the default) takes a free port. The handlers keep sessions as
 // the Go mock with --sessions issued does: only tokens minted through
 // POST /__mock/sessions are valid (the suite's token command mints them).
 // MSW_SESSIONS=off serves handlers that revoke nothing: CI runs the suite
 // against those too and expects it to fail (the check can fail).
-import { createServer } from '@mswjs/http-middleware';
-import { createHandlers } from 'revoke-mock/msw';
+//
+// CommonJS on purpose: @mswjs/http-middleware is CommonJS and its types
+// name msw's CommonJS classes, so handlers from require('revoke-mock/msw')
+// are the ones it takes (at run time msw is one instance either way).
+'use strict';
+const { createServer } = require('@mswjs/http-middleware');
+const { createHandlers } = require('revoke-mock/msw');
 
 const port = Number(process.argv[2] || 0);
-const mock = createHandlers({ sessions: process.env.MSW_SESSIONS || 'issued' });
+const sessions = /** @type {'off' | 'lazy' | 'issued'} */ (process.env.MSW_SESSIONS || 'issued');
+const mock = createHandlers({ sessions });
 const app = createServer(...mock.handlers);
 const server = app.listen(port, '127.0.0.1', () => {
   const addr = server.address();
   console.log(`listening on http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : port}`);
 });
-server.on('error', (err) => {
+server.on('error', (/** @type {Error} */ err) => {
   console.error(`msw server: ${err.message}`);
   process.exit(1);
 });
