@@ -7,7 +7,9 @@
 //	go run ./tools/jsgen            # rewrite npm/revoke-mock/lib/openapi.json
 //	go run ./tools/jsgen -hash      # print the header line of openapi.d.ts
 //
-// The test beside it fails when either file is stale.
+// Its tests keep the npm package in step with the spec (these files, and
+// the JS API's own tests under npm/revoke-mock/test) and the README's
+// frontend snippets with the examples make js-check runs.
 package main
 
 import (
