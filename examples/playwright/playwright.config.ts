@@ -7,6 +7,9 @@ export default defineConfig({
   timeout: 30_000,
   expect: { timeout: 10_000 },
   workers: 2,
+  // Each worker has a mock of its own (revoke-mock/playwright), so tests can
+  // run in parallel: a reset in one worker touches no other.
+  fullyParallel: true,
   retries: 0,
   reporter: 'list',
   use: {
