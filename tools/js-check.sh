@@ -114,8 +114,10 @@ out=$(timeout 60 npx --offline revoke-mock --version)
 [[ $out == "revoke-mock $version "* ]] || die "npx revoke-mock --version: $out"
 
 say "7. no revoke-mock of this run is left"
-if pgrep -f "$bin" >/dev/null; then
-  pgrep -af "$bin" >&2
-  die "a revoke-mock started by the fixtures is still running"
-fi
+# Every process whose program is this run's binary (by /proc, no procps needed).
+left=()
+for p in /proc/[0-9]*; do
+  [ "$(readlink "$p/exe" 2>/dev/null)" = "$(readlink -f "$bin")" ] && left+=("${p#/proc/}")
+done
+((${#left[@]} == 0)) || die "revoke-mock processes started by the fixtures are still running: ${left[*]}"
 say "js-check passed"
