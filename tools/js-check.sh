@@ -5,7 +5,8 @@
 # copy of examples/ with its pinned dependencies (examples/package-lock.json);
 # then, in that project:
 #   1. the generated types are those openapi-typescript makes from the spec
-#   2. tsc --noEmit over the examples and the package's declarations
+#   2. tsc --noEmit over the examples and the package's declarations, and
+#      over the package's JavaScript (checkJs)
 #   3. the Vitest example (revoke-mock/vitest and MSW in Node)
 #   4. the Playwright example in Debian's Chromium (revoke-mock/playwright)
 #   5. revoke-contract --strict against the MSW handlers served through
@@ -66,8 +67,9 @@ timeout 120 node_modules/.bin/openapi-typescript "$root/npm/revoke-mock/lib/open
 tail -n +2 node_modules/revoke-mock/lib/openapi.d.ts | diff -u - "$work/openapi.d.ts" ||
   die "npm/revoke-mock/lib/openapi.d.ts is stale: make js-types"
 
-say "2. tsc --noEmit"
+say "2. tsc --noEmit: the examples and the declarations (strict), the package's JavaScript (checkJs)"
 timeout 300 node_modules/.bin/tsc -p tsconfig.json || die "tsc --noEmit"
+timeout 300 node_modules/.bin/tsc -p tsconfig.lib.json || die "tsc --noEmit -p tsconfig.lib.json (the package's JavaScript)"
 
 say "3. the Vitest example"
 timeout 300 node_modules/.bin/vitest run -c vitest/vitest.config.ts </dev/null || die "vitest"

@@ -31,7 +31,7 @@ if (bin) {
   }
 }
 const child = spawn(bin, process.argv.slice(2), { stdio: 'inherit' });
-const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const signals = /** @type {NodeJS.Signals[]} */ (['SIGINT', 'SIGTERM', 'SIGHUP']);
 for (const sig of signals) {
   process.on(sig, () => child.kill(sig));
 }

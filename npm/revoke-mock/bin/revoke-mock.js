@@ -16,7 +16,7 @@ try {
   process.exit(1);
 }
 const child = spawn(bin, process.argv.slice(2), { stdio: 'inherit' });
-const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const signals = /** @type {NodeJS.Signals[]} */ (['SIGINT', 'SIGTERM', 'SIGHUP']);
 for (const sig of signals) {
   process.on(sig, () => child.kill(sig));
 }

@@ -55,7 +55,7 @@ function compileOperations() {
         answers.push({ code, status, isDefault, contentType, examples });
       }
       answers.sort((a, b) => (a.isDefault !== b.isDefault ? (a.isDefault ? 1 : -1) : a.status - b.status));
-      const security = op.security !== undefined ? op.security : spec.security || [];
+      const security = op.security !== undefined ? op.security : /** @type {any} */ (spec).security || [];
       ops.push({
         method, path: tmpl, id: op.operationId || '', name: op.operationId || `${method} ${tmpl}`, answers,
         bearer: security.length > 0, revokes: method === 'POST' && tmpl === '/sessions/revoke-all',
@@ -461,6 +461,7 @@ function createHandlers(options = {}) {
       return { errors, available: opNames };
     }
     if (!op) return { errors };
+    /** @type {any} */
     const sc = { method: op.method, path: op.path, ...(op.id ? { operation: op.id } : {}) };
     let available;
     if (req.status !== undefined && req.status !== null) {

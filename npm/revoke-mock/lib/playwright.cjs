@@ -11,7 +11,8 @@ const { startMock } = require('./index.cjs');
 
 /** @param {import('./index').MockOptions} [defaults] */
 function mockTest(defaults = {}) {
-  return base.extend({
+  // The fixtures' types are playwright.d.ts's MockTest.
+  return base.extend(/** @type {any} */ ({
     mockOptions: [defaults, { option: true, scope: 'worker' }],
     mockServer: [async ({ mockOptions }, use) => {
       const mock = await startMock(mockOptions);
@@ -25,7 +26,7 @@ function mockTest(defaults = {}) {
       await mockServer.reset();
       await use(mockServer);
     },
-  });
+  }));
 }
 
 const test = mockTest();

@@ -12,7 +12,7 @@
 // It does not import vitest: global setup runs outside the test workers.
 import { startMock } from './index.mjs';
 
-/** @param {import('./index').MockOptions} [options] */
+/** @param {import('./index.js').MockOptions} [options] */
 export function mockGlobalSetup(options = {}) {
   /** @param {{ provide: (key: string, value: unknown) => void }} project */
   return async function setup(project) {
