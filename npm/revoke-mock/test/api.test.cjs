@@ -88,6 +88,22 @@ test('a missing binary is a clear error', async () => {
   });
 });
 
+test('without the platform package (and no REVOKE_MOCK_BINARY): says which package and what to do', async () => {
+  // This folder has no node_modules: the optional dependency cannot resolve.
+  const saved = process.env.REVOKE_MOCK_BINARY;
+  delete process.env.REVOKE_MOCK_BINARY;
+  try {
+    await assert.rejects(startMock(), (err) => {
+      assert.equal(err.code, 'REVOKE_MOCK_BINARY_MISSING');
+      assert.match(err.message, new RegExp(`revoke-mock-${process.platform}-${process.arch} is not installed|no prebuilt binary`));
+      assert.match(err.message, /REVOKE_MOCK_BINARY/);
+      return true;
+    });
+  } finally {
+    process.env.REVOKE_MOCK_BINARY = saved;
+  }
+});
+
 test('a taken port is a clear error with the mock stderr', async () => {
   const srv = net.createServer();
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));
