@@ -13,13 +13,16 @@
 // name msw's CommonJS classes, so handlers from require('revoke-mock/msw')
 // are the ones it takes (at run time msw is one instance either way).
 'use strict';
-const { createServer } = require('@mswjs/http-middleware');
-const { createHandlers } = require('revoke-mock/msw');
+const express = require('express');
+const { createMiddleware } = require('@mswjs/http-middleware');
+const { createHandlers, dropNetworkErrors } = require('revoke-mock/msw');
 
 const port = Number(process.argv[2] || 0);
 const sessions = /** @type {'off' | 'lazy' | 'issued'} */ (process.env.MSW_SESSIONS || 'issued');
 const mock = createHandlers({ sessions });
-const app = createServer(...mock.handlers);
+const app = express();
+app.use(dropNetworkErrors()); // a fault drops the connection, as from the Go mock
+app.use(createMiddleware(...mock.handlers));
 const server = app.listen(port, '127.0.0.1', () => {
   const addr = server.address();
   console.log(`listening on http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : port}`);

@@ -666,4 +666,26 @@ function redact(value) {
   return `${scheme ? `${scheme} ` : ''}fp:${h.toString(16).padStart(8, '0')}`;
 }
 
-module.exports = { createHandlers };
+/**
+ * Connect/Express middleware for serving the handlers over HTTP with
+ * @mswjs/http-middleware: MSW's network error (the reset, close and
+ * malformed faults) reaches it as a response with status 0, which Node
+ * refuses by throwing, and the server dies; this drops the connection
+ * instead, as the Go mock does. Put it before createMiddleware(...).
+ * @returns {(req: any, res: any, next: () => void) => void}
+ */
+function dropNetworkErrors() {
+  return (req, res, next) => {
+    const end = res.end;
+    res.end = function endOrDrop(/** @type {any[]} */ ...args) {
+      if (res.statusCode === 0) {
+        (res.socket || req.socket).destroy();
+        return res;
+      }
+      return end.apply(this, args);
+    };
+    next();
+  };
+}
+
+module.exports = { createHandlers, dropNetworkErrors };

@@ -43,3 +43,10 @@ export interface MockHandlers {
 }
 
 export function createHandlers(options?: HandlersOptions): MockHandlers;
+
+/**
+ * Connect/Express middleware to put before @mswjs/http-middleware's
+ * createMiddleware(...handlers): a fault (an MSW network error) drops the
+ * connection instead of crashing the server.
+ */
+export function dropNetworkErrors(): (req: any, res: any, next: () => void) => void;
