@@ -11,7 +11,7 @@
 #   4. the Playwright example in Debian's Chromium (revoke-mock/playwright)
 #   5. revoke-contract --strict against the MSW handlers served through
 #      @mswjs/http-middleware exits 0, and fails against handlers that
-#      revoke nothing (so this check can fail)
+#      revoke nothing (the revocation rules; so this check can fail)
 #   6. npx revoke-contract --version and npx revoke-mock --version
 #   7. no revoke-mock process of this run is left
 # Needs Node/npm (the npm registry, for the pinned packages) and Chromium
@@ -101,7 +101,7 @@ timeout 300 npx --offline revoke-contract --strict --base-url "$msw_url" --token
 kill "$msw_pid"
 start_msw off
 set +e
-timeout 300 npx --offline revoke-contract --strict --base-url "$msw_url" --token-cmd "$token_cmd" --timeout 5s </dev/null >"$work/off.log" 2>&1
+timeout 300 npx --offline revoke-contract --strict --label-filter revocation --base-url "$msw_url" --token-cmd "$token_cmd" --timeout 5s </dev/null >"$work/off.log" 2>&1
 rc=$?
 set -e
 kill "$msw_pid"
