@@ -17,7 +17,7 @@ export CONTRACT_BASE_URL CONTRACT_TOKEN_CMD CONTRACT_TOKEN_URL CONTRACT_TOKEN \
        CONTRACT_CLIENT_KEY CONTRACT_HEADERS CONTRACT_LABEL_FILTER CONTRACT_FOCUS \
        CONTRACT_SEED CONTRACT_STEPS CONTRACT_DURABILITY_WAIT CONTRACT_PROBE
 
-.PHONY: spec-diff screenshots mock test vet govet tidy staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools soak race dist npm image
+.PHONY: js-check js-types spec-diff screenshots mock test vet govet tidy staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools soak race dist npm image
 
 ## mock: the mock server on 127.0.0.1:4010 (MOCK_FLAGS="--sessions issued" ...)
 mock:
@@ -118,6 +118,22 @@ image:
 ## npm: the npm packages (npm/) from dist/, the version stamped in (after make dist)
 npm:
 	VERSION=$(VERSION) tools/npm.sh
+
+## js-check: the npm packages as frontend teams get them (tools/js-check.sh):
+## packed tarballs in an empty project with examples/, tsc --noEmit, the
+## Vitest and Playwright examples (Chromium), revoke-contract --strict
+## against the MSW handlers, npx revoke-contract --version. Slow (a big npm
+## install, a browser): .ci/run runs it after make test, make test does not.
+js-check:
+	GO=$(GO) tools/js-check.sh
+
+## js-types: regenerate what npm/revoke-mock derives from the spec
+## (lib/openapi.json, lib/openapi.d.ts with openapi-typescript from examples/)
+js-types:
+	$(GO) run ./tools/jsgen
+	cd examples && $(NPM) ci --no-audit --no-fund --ignore-scripts
+	{ $(GO) run ./tools/jsgen -hash && examples/node_modules/.bin/openapi-typescript npm/revoke-mock/lib/openapi.json; } > npm/revoke-mock/lib/openapi.d.ts.new
+	mv npm/revoke-mock/lib/openapi.d.ts.new npm/revoke-mock/lib/openapi.d.ts
 
 ## spec-diff: spec/openapi.yaml against the last released contract
 ## (spec/baseline/openapi.yaml): fails on a change that breaks clients;

@@ -309,3 +309,36 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal("the mock did not exit after finishing the request")
 	}
 }
+
+// TestReadyLineTellsThePort: with --port 0 the ready line names the port
+// the mock got, in both log formats: startMock (npm/revoke-mock) and
+// scripts read it there ("revoke-mock ready", url=...), and the JSON line is
+// one object with msg and url.
+func TestReadyLineTellsThePort(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			base, out, _, _ := serve(t, "--log-format", format)
+			first, _, _ := strings.Cut(out.String(), "\n")
+			if !strings.Contains(first, "revoke-mock ready") || !strings.Contains(first, base) {
+				t.Fatalf("the first line is not the ready line with the URL %s: %q", base, first)
+			}
+			if strings.HasSuffix(base, ":0") {
+				t.Fatalf("the ready line names port 0, not the port the mock got: %q", first)
+			}
+			if format == "json" {
+				var line struct{ Msg, URL string }
+				if err := json.Unmarshal([]byte(first), &line); err != nil || line.Msg != "revoke-mock ready" || line.URL != base {
+					t.Fatalf("the JSON ready line %q: %+v, %v", first, line, err)
+				}
+			}
+			resp, err := http.Get(base + "/__mock/health")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET %s/__mock/health: %d", base, resp.StatusCode)
+			}
+		})
+	}
+}

@@ -1,0 +1,5 @@
+// ESM entry: the same implementation as the CommonJS one (one module
+// instance, one set of live children).
+import api from './index.cjs';
+
+export const { startMock, connectMock } = api;
