@@ -17,7 +17,7 @@ export CONTRACT_BASE_URL CONTRACT_TOKEN_CMD CONTRACT_TOKEN_URL CONTRACT_TOKEN \
        CONTRACT_CLIENT_KEY CONTRACT_HEADERS CONTRACT_LABEL_FILTER CONTRACT_FOCUS \
        CONTRACT_SEED CONTRACT_STEPS CONTRACT_DURABILITY_WAIT CONTRACT_PROBE
 
-.PHONY: js-check js-types spec-diff screenshots mock test vet govet tidy staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools soak race dist npm image
+.PHONY: long release-check js-check js-types spec-diff screenshots mock test vet govet tidy staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools soak race dist npm image
 
 ## mock: the mock server on 127.0.0.1:4010 (MOCK_FLAGS="--sessions issued" ...)
 mock:
@@ -99,8 +99,11 @@ unit-race:
 	$(UNIT_ENV) $(GO) test -race -count=1 -timeout 10m $(RACE_PKGS)
 	$(UNIT_ENV) $(GO) test -count=1 -timeout 5m -run '^TestRevokedNeverComesBack$$' ./mockserver/store
 
+# -short: the tests that cost more than a few seconds and check nothing a
+# README promise needs beyond their shortened form run in full in .ci/run
+# (make long, make release-check, make race); docs/testing.md lists them.
 unit-plain: npm-tools test-bins
-	$(UNIT_ENV) $(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -vxFf <($(GO) list $(RACE_PKGS)))
+	$(UNIT_ENV) $(GO) test -short -count=1 -timeout 15m $$($(GO) list ./... | grep -vxFf <($(GO) list $(RACE_PKGS)))
 
 # Built as make dist builds them (static, -trimpath), so the tests run what
 # ships and the release test reuses the compiled packages.
@@ -159,9 +162,25 @@ screenshots: test-bins
 soak:
 	$(GO) run ./bench/cmd/soak
 
-## race: every endpoint of the mock hammered at once, under the race detector
-race:
-	$(GO) test -race -count=1 -run 'TestHammerEveryEndpoint' ./mockserver/
+## race: the race detector over every package with concurrency of its own
+## that make test runs without it (make test races RACE_PKGS); .ci/run runs it
+RACE_EXTRA := ./mockserver ./mockserver/cmd/revoke-mock ./contract ./contract/teeth ./spec ./tools/prismrun
+race: npm-tools test-bins
+	$(UNIT_ENV) $(GO) test -race -short -count=1 -timeout 20m $(RACE_EXTRA)
+
+## long: in full, the tests make test runs with -short (a policy test keeps
+## this list complete); .ci/run runs it
+LONG_TESTS := TestImportedByAnotherModule|TestBuild|TestModelIsDeterministic|TestModelIsFairToCorrectBackends
+long: test-bins
+	$(UNIT_ENV) $(GO) test -count=1 -timeout 20m -run '^($(LONG_TESTS))$$' ./contract/runner ./contract/teeth
+
+## release-check: every release channel as a user gets it (tools/release):
+## every platform's build, the npm tarballs and npx, go install through a
+## local module proxy, the container image with buildah, the GitHub
+## Action's steps. make test checks the host's release binaries (-short);
+## .ci/run runs this
+release-check: test-bins
+	$(UNIT_ENV) $(GO) test -count=1 -timeout 20m ./tools/release
 
 ## fuzz: explore every fuzz target for FUZZTIME (make test runs only their seeds)
 fuzz:

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -364,5 +365,64 @@ func TestModuleFilePaths(t *testing.T) {
 		if err := module.CheckFilePath(name); err != nil {
 			t.Errorf("%v", err)
 		}
+	}
+}
+
+// TestShortTestsRunInFull: make test runs with -short; a test that
+// shortens or skips itself then must run in full in .ci/run: named in the
+// Makefile's LONG_TESTS (make long), or in a package that make
+// release-check runs, or named in a target that runs without -short.
+func TestShortTestsRunInFull(t *testing.T) {
+	files, fset, root := moduleFiles(t)
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := string(makefile)
+	var long []string
+	for _, line := range strings.Split(mk, "\n") {
+		if rest, ok := strings.CutPrefix(line, "LONG_TESTS :="); ok {
+			long = strings.Split(strings.TrimSpace(rest), "|")
+		}
+	}
+	if len(long) == 0 {
+		t.Fatal("no LONG_TESTS := line in the Makefile")
+	}
+	found := 0
+	for path, f := range files {
+		if !strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		dir := filepath.ToSlash(filepath.Dir(path))
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || !strings.HasPrefix(fn.Name.Name, "Test") || fn.Body == nil {
+				continue
+			}
+			short := false
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				if sel, ok := n.(*ast.SelectorExpr); ok && sel.Sel.Name == "Short" {
+					if id, ok := sel.X.(*ast.Ident); ok && id.Name == "testing" {
+						short = true
+					}
+				}
+				return !short
+			})
+			if !short || dir == "internal/testenv" {
+				continue
+			}
+			found++
+			name := fn.Name.Name
+			switch {
+			case slices.Contains(long, name):
+			case dir == "tools/release" && strings.Contains(mk, "./tools/release"):
+			case strings.Contains(mk, "'^"+name+"$$'"):
+			default:
+				t.Errorf("%s: %s shortens itself under -short (make test) but runs in full nowhere: add it to LONG_TESTS in the Makefile", fset.Position(fn.Pos()), name)
+			}
+		}
+	}
+	if found == 0 {
+		t.Error("found no test that calls testing.Short(): the scan is broken")
 	}
 }

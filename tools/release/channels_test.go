@@ -25,6 +25,9 @@ import (
 // mock through npx: --version, a short curl session, and Ctrl-C (SIGINT to
 // npx) stops it cleanly, with exit status 0.
 func TestNpxRevokeMock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("packs and installs the npm packages or runs the action: make release-check, in .ci/run")
+	}
 	t.Parallel()
 	npm := testenv.LookPath(t, "npx revoke-mock from packed tarballs", "install Node.js and npm", "npm")
 	npx := testenv.LookPath(t, "npx revoke-mock from packed tarballs", "install Node.js and npm", "npx")
@@ -314,6 +317,9 @@ func removeFromModCache(modcache, module, version string) {
 // exposes 4010, listens on every interface by default, and its entrypoint,
 // run with buildah run on the host's network, answers a revoke-all.
 func TestContainerImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the image with buildah: make release-check, in .ci/run")
+	}
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Skip("the image is built for linux/amd64")
 	}
@@ -386,6 +392,9 @@ func TestContainerImage(t *testing.T) {
 // (the host's dist binaries and SHA256SUMS, served from a file:// URL),
 // with inputs set as a workflow would set them; the reports are written.
 func TestActionSteps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("packs and installs the npm packages or runs the action: make release-check, in .ci/run")
+	}
 	t.Parallel()
 	testenv.LookPath(t, "the action's download step", "apt-get install curl", "curl")
 	dir, root := hostDist(t)
