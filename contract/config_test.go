@@ -30,6 +30,23 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("Config.String shows the token: %s", c)
 			}
 		}},
+		{"model defaults", nil, nil, func(t *testing.T, c Config) {
+			if c.Seed != DefaultSeed || c.SeedRandom || c.Steps != 0 || c.DurabilityWait != DefaultDurabilityWait || c.Probe != "" {
+				t.Errorf("unexpected model defaults: %+v", c)
+			}
+		}},
+		{"model set", map[string]string{"CONTRACT_SEED": "42", "CONTRACT_STEPS": "5000", "CONTRACT_DURABILITY_WAIT": "2m", "CONTRACT_PROBE": "GET /v1/me"}, nil, func(t *testing.T, c Config) {
+			if c.Seed != 42 || c.Steps != 5000 || c.DurabilityWait != 2*time.Minute || c.Probe != "GET /v1/me" {
+				t.Errorf("unexpected model config: %+v", c)
+			}
+		}},
+		{"random seed", map[string]string{"CONTRACT_SEED": "random"}, nil, func(t *testing.T, c Config) {
+			if !c.SeedRandom {
+				t.Errorf("CONTRACT_SEED=random drew no seed: %+v", c)
+			}
+		}},
+		{"bad model settings", map[string]string{"CONTRACT_SEED": "-3", "CONTRACT_STEPS": "0", "CONTRACT_DURABILITY_WAIT": "soon", "CONTRACT_PROBE": "POST /v1/me"},
+			[]string{"CONTRACT_SEED", "or random", "CONTRACT_STEPS", "CONTRACT_DURABILITY_WAIT", "CONTRACT_PROBE", "read-only"}, nil},
 		{"strict 0", map[string]string{"CONTRACT_STRICT": "0"}, nil, func(t *testing.T, c Config) {
 			if c.Strict {
 				t.Error("CONTRACT_STRICT=0 is strict")

@@ -290,6 +290,9 @@ func (s *Suite) report(report Report) {
 	s.mu.Lock()
 	if s.model != nil {
 		sum.Model = s.model.Summary()
+		if env != nil && env.cfg.SeedRandom {
+			sum.Model += fmt.Sprintf(" (seed drawn at random: --seed %d runs the same history again)", s.model.Seed)
+		}
 		sum.Inferred = s.model.Inferred
 	}
 	s.mu.Unlock()
