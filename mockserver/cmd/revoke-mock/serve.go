@@ -255,7 +255,7 @@ func openShared(ctx context.Context, c serveConfig, seed []mockserver.SeedSessio
 		size = 0
 	}
 	shared, err := redisstore.Open(ctx, redisstore.Config{URL: c.store, Password: os.Getenv("REVOKE_MOCK_REDIS_PASSWORD"),
-		Prefix: c.storePrefix, Mode: store.Mode(c.sessions), Seed: seeds, JournalSize: size, Timeout: c.storeTimeout,
+		Prefix: c.storePrefix, Mode: store.Mode(c.sessions), Seed: seeds, JournalSize: size, MaxSessions: c.maxSessions, Timeout: c.storeTimeout,
 		OnChange: func(st redisstore.Status) {
 			switch {
 			case st.Lost:
