@@ -31,6 +31,12 @@ const (
 	PressureIdleTimeout   = time.Second
 )
 
+// PendingGrace is the least time a new connection is given to send its
+// header before it may be closed to make room (a header past the deadline
+// at the current pressure goes first, whatever its age): under a flood the
+// server may take some milliseconds to read a normal client's request.
+const PendingGrace = 50 * time.Millisecond
+
 // sweepEvery is how often the deadlines under pressure are enforced.
 const sweepEvery = 100 * time.Millisecond
 
@@ -41,6 +47,11 @@ type Config struct {
 	// (the server's ReadHeaderTimeout and IdleTimeout; the server enforces
 	// those itself); zero means 5 s and 60 s.
 	HeaderTimeout, IdleTimeout time.Duration
+	// MaxHeaderBytes is the server's (0: http.DefaultMaxHeaderBytes): a
+	// connection that sent more before its request began is being refused
+	// with a 431 (net/http then waits 500 ms before closing it) and may be
+	// closed to make room.
+	MaxHeaderBytes int
 	// Logger, if set, gets one line a second at most about the
 	// connections closed.
 	Logger *slog.Logger
@@ -53,10 +64,14 @@ type Stats struct {
 	Open    int `json:"open"`    // one waiting in Accept included
 	Idle    int `json:"idle"`    // keep-alive, between requests
 	Pending int `json:"pending"` // request header not finished
+	// TooLarge are being refused (431) for a header over the limit.
+	TooLarge int `json:"tooLarge"`
 	// EvictedIdle and EvictedHeader are the idle connections and the ones
-	// slow to send their header that were closed to make room.
-	EvictedIdle   uint64 `json:"evictedIdle"`
-	EvictedHeader uint64 `json:"evictedHeader"`
+	// slow to send their header that were closed to make room;
+	// EvictedTooLarge the ones refused for a header over the limit.
+	EvictedIdle     uint64 `json:"evictedIdle"`
+	EvictedHeader   uint64 `json:"evictedHeader"`
+	EvictedTooLarge uint64 `json:"evictedTooLarge"`
 	// Waited counts new connections that found every slot busy with a
 	// request and waited for one to finish.
 	Waited uint64 `json:"waited"`
@@ -75,6 +90,7 @@ type Listener struct {
 	open    int
 	pending list // header not finished, oldest first
 	idle    list // keep-alive between requests, idle longest first
+	doomed  list // refused for a header over the limit
 	freed   chan struct{}
 	stats   Stats
 	logged  Stats // what the last log line reported
@@ -102,6 +118,9 @@ func newListener(l net.Listener, cfg Config, now func() time.Time) *Listener {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 60 * time.Second
 	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = http.DefaultMaxHeaderBytes
+	}
 	return &Listener{Listener: l, cfg: cfg, now: now, done: make(chan struct{}), freed: make(chan struct{}, 1)}
 }
 
@@ -114,6 +133,9 @@ func (l *Listener) Attach(srv *http.Server) {
 	}
 	if srv.IdleTimeout > 0 {
 		l.cfg.IdleTimeout = srv.IdleTimeout
+	}
+	if srv.MaxHeaderBytes > 0 {
+		l.cfg.MaxHeaderBytes = srv.MaxHeaderBytes
 	}
 	prev := srv.ConnState
 	srv.ConnState = func(c net.Conn, s http.ConnState) {
@@ -129,7 +151,7 @@ func (l *Listener) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.stats
-	s.Max, s.Open, s.Idle, s.Pending = l.cfg.Max, l.open, l.idle.n, l.pending.n
+	s.Max, s.Open, s.Idle, s.Pending, s.TooLarge = l.cfg.Max, l.open, l.idle.n, l.pending.n, l.doomed.n
 	return s
 }
 
@@ -147,7 +169,8 @@ func (l *Listener) Accept() (net.Conn, error) {
 	l.pending.push(t)
 	waited := false
 	for l.open > l.cfg.Max {
-		if v := l.victim(t); v != nil {
+		v, retry := l.victim(t)
+		if v != nil {
 			l.mu.Unlock()
 			_ = v.close()
 			l.mu.Lock()
@@ -158,11 +181,21 @@ func (l *Listener) Accept() (net.Conn, error) {
 			l.stats.Waited++
 		}
 		l.mu.Unlock()
+		var again <-chan time.Time
+		var timer *time.Timer
+		if retry > 0 {
+			timer = time.NewTimer(retry)
+			again = timer.C
+		}
 		select {
 		case <-l.freed:
+		case <-again:
 		case <-l.done:
 			_ = t.close()
 			return nil, net.ErrClosed
+		}
+		if timer != nil {
+			timer.Stop()
 		}
 		l.mu.Lock()
 	}
@@ -175,28 +208,44 @@ func (l *Listener) Accept() (net.Conn, error) {
 }
 
 // victim picks (and marks closed) the connection to close so that self
-// can be served: a header overdue at this pressure, else the connection
-// idle the longest, else the oldest unfinished header. Nil when every
-// other connection is busy with a request. l.mu is held.
-func (l *Listener) victim(self *tracked) *tracked {
+// can be served, in this order: one being refused for a header over the
+// limit; a header overdue at this pressure; a connection idle for
+// PressureHeaderTimeout or more, the longest idle first; the oldest
+// unfinished header, given PendingGrace; the connection idle the longest.
+// A connection idle for a moment is likely to carry its client's next
+// request at any moment (closing it then fails that request, which the
+// client may not retry). Nil when every other connection is busy with a
+// request, or young: then retry says when the oldest header is no longer
+// young. l.mu is held.
+func (l *Listener) victim(self *tracked) (v *tracked, retry time.Duration) {
+	if v := l.doomed.head; v != nil {
+		l.evict(v, &l.stats.EvictedTooLarge)
+		return v, 0
+	}
 	hd, _ := l.deadlines()
+	now := l.now()
 	oldest := l.pending.head
 	if oldest == self {
 		oldest = self.next
 	}
-	if oldest != nil && l.now().Sub(oldest.at) >= hd {
+	idle := l.idle.head
+	switch {
+	case oldest != nil && now.Sub(oldest.at) >= hd:
 		l.evict(oldest, &l.stats.EvictedHeader)
-		return oldest
-	}
-	if v := l.idle.head; v != nil {
-		l.evict(v, &l.stats.EvictedIdle)
-		return v
-	}
-	if oldest != nil {
+		return oldest, 0
+	case idle != nil && now.Sub(idle.at) >= PressureHeaderTimeout:
+		l.evict(idle, &l.stats.EvictedIdle)
+		return idle, 0
+	case oldest != nil && now.Sub(oldest.at) >= PendingGrace:
 		l.evict(oldest, &l.stats.EvictedHeader)
-		return oldest
+		return oldest, 0
+	case idle != nil:
+		l.evict(idle, &l.stats.EvictedIdle)
+		return idle, 0
+	case oldest != nil:
+		return nil, PendingGrace - now.Sub(oldest.at)
 	}
-	return nil
+	return nil, 0
 }
 
 // evict takes v out of the lists and marks it closed, so that no byte it
@@ -267,7 +316,8 @@ func (l *Listener) maybeLog() {
 	l.mu.Lock()
 	now := l.now()
 	s := l.stats
-	if (s.EvictedIdle == l.logged.EvictedIdle && s.EvictedHeader == l.logged.EvictedHeader && s.Waited == l.logged.Waited) ||
+	if (s.EvictedIdle == l.logged.EvictedIdle && s.EvictedHeader == l.logged.EvictedHeader &&
+		s.EvictedTooLarge == l.logged.EvictedTooLarge && s.Waited == l.logged.Waited) ||
 		now.Sub(l.logAt) < time.Second {
 		l.mu.Unlock()
 		return
@@ -278,6 +328,7 @@ func (l *Listener) maybeLog() {
 	l.mu.Unlock()
 	l.cfg.Logger.Warn("connection cap: connections closed to admit new ones",
 		"idle_closed", s.EvictedIdle-last.EvictedIdle, "slow_header_closed", s.EvictedHeader-last.EvictedHeader,
+		"too_large_closed", s.EvictedTooLarge-last.EvictedTooLarge,
 		"waited_for_a_slot", s.Waited-last.Waited, "open", open, "max_conns", l.cfg.Max,
 		"total_idle_closed", s.EvictedIdle, "total_slow_header_closed", s.EvictedHeader)
 }
@@ -302,7 +353,18 @@ func (l *Listener) ConnState(c net.Conn, s http.ConnState) {
 		return
 	}
 	switch s {
-	case http.StateActive, http.StateHijacked:
+	case http.StateActive:
+		t.unlink()
+		if t.st.Load() == stPending && t.headerBytes.Load() >= int64(l.cfg.MaxHeaderBytes)+4096 {
+			// net/http read all it reads of a header (MaxHeaderBytes and
+			// 4 KiB of slack) without finding its end: it answers 431
+			// and waits before closing; no request is being served.
+			t.st.Store(stDoomed)
+			l.doomed.push(t)
+			return
+		}
+		t.st.Store(stActive)
+	case http.StateHijacked:
 		t.unlink()
 		t.st.Store(stActive)
 	case http.StateIdle:
@@ -334,6 +396,7 @@ const (
 	stPending int32 = iota // request header not finished
 	stIdle                 // keep-alive, nothing received since the last answer
 	stActive               // a request in progress (or hijacked): never closed here
+	stDoomed               // being refused for a header over the limit
 	stClosed
 )
 
@@ -341,6 +404,9 @@ type tracked struct {
 	l    *Listener
 	conn net.Conn
 	st   atomic.Int32
+	// headerBytes counts the bytes read since the connection last became
+	// pending.
+	headerBytes atomic.Int64
 	// Guarded by l.mu:
 	at         time.Time // when it entered its list
 	in         *list
@@ -355,7 +421,11 @@ func (t *tracked) read(n int, err error) (int, error) {
 	if n == 0 {
 		return n, err
 	}
-	if s := t.st.Load(); s == stIdle || s == stClosed {
+	s := t.st.Load()
+	if s == stPending {
+		t.headerBytes.Add(int64(n))
+	}
+	if s == stIdle || s == stClosed {
 		l := t.l
 		l.mu.Lock()
 		defer l.mu.Unlock()
@@ -364,6 +434,7 @@ func (t *tracked) read(n int, err error) (int, error) {
 			return 0, net.ErrClosed
 		case stIdle:
 			t.unlink()
+			t.headerBytes.Store(int64(n))
 			t.st.Store(stPending)
 			t.at = l.now()
 			l.pending.push(t)

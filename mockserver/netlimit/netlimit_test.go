@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +45,10 @@ type server struct {
 }
 
 func newServer(t *testing.T, max int, logger *slog.Logger) *server {
+	return newServerHeaderLimit(t, max, logger, 0)
+}
+
+func newServerHeaderLimit(t *testing.T, max int, logger *slog.Logger, maxHeaderBytes int) *server {
 	t.Helper()
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -51,7 +56,7 @@ func newServer(t *testing.T, max int, logger *slog.Logger) *server {
 	}
 	s := &server{clock: &fakeClock{t: time.Unix(1_700_000_000, 0)}, url: "http://" + inner.Addr().String(), release: make(chan struct{})}
 	s.l = newListener(inner, Config{Max: max, Logger: logger}, s.clock.now)
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{MaxHeaderBytes: maxHeaderBytes, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
 			<-s.release
 		}
@@ -109,10 +114,12 @@ func (c *rawConn) get(path string) error {
 	return err
 }
 
-// closedByServer reads until the server's end of c is closed.
+// closedByServer reads until the server's end of c is closed (what it
+// may have written first, such as a 431, is skipped); false when the
+// hang guard's deadline passes first.
 func (c *rawConn) closedByServer() bool {
-	_, err := c.r.ReadByte()
-	return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || (err != nil && strings.Contains(err.Error(), "reset"))
+	_, err := io.Copy(io.Discard, c.r)
+	return !errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // idleConns opens n keep-alive connections, one after the other, each
@@ -198,6 +205,51 @@ func TestAdmitAtCapClosesSlowHeaderFirst(t *testing.T) {
 		if err := c.get("/"); err != nil {
 			t.Errorf("idle connection %d was closed: %v", i, err)
 		}
+	}
+}
+
+// TestAdmitAtCapOrder: cap 8, 7 keep-alive connections idle for a moment
+// and one more: a silent connection given PendingGrace goes before them;
+// one being refused (431) for a header over the limit goes before all.
+func TestAdmitAtCapOrder(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name    string
+		open    func(*rawConn) error
+		ready   func(Stats) bool
+		advance time.Duration
+		closed  func(Stats) uint64
+	}{
+		{"silent, after its grace", func(*rawConn) error { return nil },
+			func(st Stats) bool { return st.Pending == 1 }, PendingGrace, func(st Stats) uint64 { return st.EvictedHeader }},
+		{"header over the limit", func(c *rawConn) error {
+			_, err := io.WriteString(c, "GET / HTTP/1.1\r\nX-Big: "+strings.Repeat("x", 1024+4096)) // no end of header
+			return err
+		}, func(st Stats) bool { return st.TooLarge == 1 }, 0, func(st Stats) uint64 { return st.EvictedTooLarge }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			s := newServerHeaderLimit(t, 8, nil, 1024)
+			conns := idleConns(t, s, 7)
+			odd := dial(t, s)
+			if err := c.open(odd); err != nil {
+				t.Fatal(err)
+			}
+			s.waitFor(t, "8 open, the odd one seen", func(st Stats) bool { return st.Open == 8 && c.ready(st) })
+			s.clock.advance(c.advance)
+			newClientGets(t, s)
+			if st := s.l.Stats(); c.closed(st) != 1 || st.EvictedIdle != 0 {
+				t.Errorf("want the odd connection closed and no idle one, got %+v", st)
+			}
+			if !odd.closedByServer() {
+				t.Error("the odd connection is still open")
+			}
+			for i, c := range conns {
+				if err := c.get("/"); err != nil {
+					t.Errorf("idle connection %d was closed: %v", i, err)
+				}
+			}
+		})
 	}
 }
 
