@@ -17,6 +17,18 @@ type revocations struct {
 	*bloom.BloomFilter
 }
 
+// FilterOffHeap is how many bytes of the revocation filter are kept
+// outside the Go heap on this platform (0 where they are in it): the
+// runtime's soft memory limit does not see them, so a process that sets
+// one keeps this much room for them (revoke-mock's GOMEMLIMIT).
+func FilterOffHeap() int64 {
+	if !offHeapPossible {
+		return 0
+	}
+	m, _ := bloom.EstimateParameters(RevocationsSized, RevokedFalsePositive)
+	return int64((m + 63) / 64 * 8)
+}
+
 func newRevocations() *revocations {
 	m, k := bloom.EstimateParameters(RevocationsSized, RevokedFalsePositive)
 	words, release := offHeap(int((m + 63) / 64))

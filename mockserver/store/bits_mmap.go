@@ -7,6 +7,8 @@ import (
 	"unsafe"
 )
 
+const offHeapPossible = true
+
 // offHeap returns n zeroed words mapped outside the Go heap (pages the
 // kernel backs only once written) and the function that unmaps them, or
 // heap words and nil if the mapping fails.
