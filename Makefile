@@ -158,9 +158,10 @@ screenshots: test-bins
 	$(UNIT_ENV) REVOKE_DOCS_SCREENSHOTS=$(CURDIR)/docs REVOKE_REQUIRE_TOOLS=1 \
 	  $(GO) test -count=1 -timeout 5m -run 'TestBrowser/(dashboard:_curl|HTML_report)' ./e2e
 
-## soak: the mock's memory over a million distinct tokens (docs/reliability.md)
+## soak: the mock's memory over a million distinct tokens, and the hostile
+## table (docs/reliability.md); 10 000 connections need the raised ulimit -n
 soak:
-	$(GO) run ./bench/cmd/soak
+	ulimit -n $$(ulimit -Hn) && $(GO) run ./bench/cmd/soak
 
 ## race: the race detector over every package with concurrency of its own
 ## that make test runs without it (make test races RACE_PKGS); .ci/run runs it

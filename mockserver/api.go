@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/flashback/revoke-contract/mockserver/journal"
+	"github.com/flashback/revoke-contract/mockserver/netlimit"
 	"github.com/flashback/revoke-contract/mockserver/reload"
 	"github.com/flashback/revoke-contract/mockserver/reqlog"
 	"github.com/flashback/revoke-contract/mockserver/scenario"
@@ -75,6 +76,10 @@ type Options struct {
 	// spec (revoke-mock --watch: the last reload and its error); nil
 	// reports the spec New was given and when.
 	SpecStatus func() SpecStatus
+	// ConnStatus, when set, is what GET /__mock/health reports of the
+	// connections (revoke-mock: its netlimit.Listener's counts, evictions
+	// at the cap included); nil reports none.
+	ConnStatus func() ConnStatus
 
 	// Shared with the mock Reload came from.
 	sessions store.Sessions
@@ -87,6 +92,9 @@ const DefaultMaxSessions = store.DefaultMaxSessions
 // SpecStatus is what GET /__mock/health reports of the spec served: its
 // source, content hash, when it was loaded and the last reload error.
 type SpecStatus = reload.State
+
+// ConnStatus is what GET /__mock/health reports of the connections.
+type ConnStatus = netlimit.Stats
 
 // StoreStatus is what GET /__mock/health reports of the store: its kind
 // ("memory" or "redis"), where it is (never with a password), and whether

@@ -119,11 +119,17 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 			status = "store-lost"
 		}
 	}
+	var conns *ConnStatus
+	if s.connStatus != nil {
+		c := s.connStatus()
+		conns = &c
+	}
 	writeJSON(w, code, struct {
-		Status string      `json:"status"`
-		Spec   SpecStatus  `json:"spec"`
-		Store  StoreStatus `json:"store"`
-	}{status, s.specStatus(), st})
+		Status      string      `json:"status"`
+		Spec        SpecStatus  `json:"spec"`
+		Store       StoreStatus `json:"store"`
+		Connections *ConnStatus `json:"connections,omitempty"`
+	}{status, s.specStatus(), st, conns})
 }
 
 // reset is a clean slate for the next test: sessions and revocations,

@@ -221,12 +221,20 @@ type exchange struct {
 	checked        *http.Request // a copy of the request with its buffered body, for the validators
 	secrets        []string      // the request's credentials, in every form an answer could carry them
 	violations     []Violation
+	unchecked      int // of violations, the bodies not validated (too big)
 	upstreamStatus int
 	note           string // what was not checked, and why
 	corsSet        bool   // the proxy's CORS headers are on the answer
 	decision       string // set when the answer is not the upstream's
 	cancel         context.CancelCauseFunc
 	stalled        bool // a buffered body stalled: the answer is the 504 problem
+}
+
+// notValidated records a body the proxy did not check, as a violation:
+// in the header, the journal and the log like any other.
+func (x *exchange) notValidated(v Violation) {
+	x.violations = append(x.violations, v)
+	x.unchecked++
 }
 
 // errBodyStalled ends the exchange when a body the proxy buffers stalls.

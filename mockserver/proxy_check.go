@@ -32,7 +32,9 @@ import (
 func (p *Proxy) checkRequest(r *http.Request, x *exchange) {
 	var data []byte
 	bodyChecked := true
-	if x.op.kin.RequestBody != nil && r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+	hasBody := r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0
+	switch {
+	case hasBody && x.op.kin.RequestBody != nil:
 		var complete bool
 		var err error
 		data, complete, r.Body, err = bufferBody(r.Body, p.maxBody)
@@ -43,6 +45,17 @@ func (p *Proxy) checkRequest(r *http.Request, x *exchange) {
 		if !complete {
 			bodyChecked = false
 			x.note = fmt.Sprintf("request body over %d bytes: its schema was not checked", p.maxBody)
+			x.notValidated(p.tooBig("request"))
+		}
+	case hasBody && r.ContentLength > p.maxBody:
+		x.notValidated(p.tooBig("request"))
+	case hasBody && r.ContentLength < 0:
+		// No body documented, and no length: read up to the limit to know
+		// whether the operation's checks saw all there is to see.
+		var complete bool
+		var err error
+		if _, complete, r.Body, err = bufferBody(r.Body, p.maxBody); err == nil && !complete {
+			x.notValidated(p.tooBig("request"))
 		}
 	}
 	clone := func() *http.Request {
@@ -77,7 +90,8 @@ func (p *Proxy) checkResponse(resp *http.Response) error {
 	}
 	x.upstreamStatus = resp.StatusCode
 	if x.op != nil {
-		x.violations = append(x.violations, p.responseViolations(resp, x)...)
+		vs := p.responseViolations(resp, x) // may add to x.violations itself
+		x.violations = append(x.violations, vs...)
 	}
 	if !varies(resp.Header, "Origin") {
 		resp.Header.Add("Vary", "Origin")
@@ -96,12 +110,23 @@ func (p *Proxy) checkResponse(resp *http.Response) error {
 	if len(x.violations) == 0 {
 		return nil
 	}
-	if p.errors {
+	if p.errors && len(x.violations) > x.unchecked { // a body too big to check breaks nothing
 		p.replace(resp, x)
 		return nil
 	}
 	resp.Header.Set(ViolationsHeader, headerValue(x.violations))
 	return nil
+}
+
+// tooBig names a body over the size limit as not validated: the proxy
+// never passes silently what it did not check.
+func (p *Proxy) tooBig(source string) Violation {
+	size := fmt.Sprintf("%d bytes", p.maxBody)
+	if p.maxBody%(1<<20) == 0 {
+		size = fmt.Sprintf("%d MiB", p.maxBody>>20)
+	}
+	return Violation{Source: source, Location: []string{source, "body"},
+		Message: fmt.Sprintf("not validated: the %s body is over %s, the most the proxy buffers to check; its schema and echoes were not checked", source, size)}
 }
 
 // responseViolations checks the answer to x's operation.
@@ -153,6 +178,9 @@ func (p *Proxy) responseViolations(resp *http.Response, x *exchange) []Violation
 	buffer := (resp.ContentLength >= 0 && resp.ContentLength <= p.maxBody) || (resp.ContentLength < 0 && isJSON(mediaType))
 	if !buffer {
 		x.note = "answer body not buffered (over the size limit, or streamed and not JSON): its schema and echoes were not checked"
+		if resp.ContentLength > p.maxBody {
+			x.notValidated(p.tooBig("response"))
+		}
 		return out
 	}
 	// The client hears nothing while the body is buffered: a stalled body
@@ -167,6 +195,9 @@ func (p *Proxy) responseViolations(resp *http.Response, x *exchange) []Violation
 	resp.Body = rest
 	if err != nil || !complete {
 		x.note = fmt.Sprintf("answer body over %d bytes or broken: its schema and echoes were not checked", p.maxBody)
+		if err == nil {
+			x.notValidated(p.tooBig("response"))
+		}
 		return out
 	}
 	if p.echoes(x, string(data)) {

@@ -579,3 +579,76 @@ func TestNewProxyRefusesBadUpstreams(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyNamesBodiesTooBigToCheck: a request or answer body over the
+// 1 MiB the proxy buffers is named in Revoke-Mock-Violations as not
+// validated, whether its length is known or not, and counted in the
+// journal; the answer passes byte for byte, even with --errors (a body
+// too big to check breaks nothing).
+func TestProxyNamesBodiesTooBigToCheck(t *testing.T) {
+	t.Parallel()
+	mock, err := mockserver.New(mockserver.Options{Sessions: mockserver.SessionsOff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := append(append([]byte(`{"success":true,"message":"`), bytes.Repeat([]byte("x"), 2<<20)...), `"}`...)
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		switch r.Header.Get("X-Answer") {
+		case "big":
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", fmt.Sprint(len(big)))
+			_, _ = w.Write(big)
+		case "big-streamed":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(big[:1000])
+			http.NewResponseController(w).Flush()
+			_, _ = w.Write(big[1000:])
+		default: // the mock's answer, as if the body had been small
+			r.Body, r.ContentLength = http.NoBody, 0
+			r.Header.Del("Content-Length")
+			mock.ServeHTTP(w, r)
+		}
+	}))
+	defer upstream.Close()
+	bigBody := func(known bool) io.Reader {
+		r := bytes.NewReader(bytes.Repeat([]byte("y"), 2<<20))
+		if known {
+			return r
+		}
+		return io.MultiReader(r) // no length: sent chunked
+	}
+	for _, errorsMode := range []bool{false, true} {
+		proxy, _ := proxyFor(t, upstream.URL, func(o *mockserver.ProxyOptions) { o.Errors = errorsMode })
+		for _, c := range []struct {
+			name, answer, source string
+			body                 func() io.Reader
+		}{
+			{"big answer", "big", "response", nil},
+			{"big answer, streamed", "big-streamed", "response", nil},
+			{"big request", "", "request", func() io.Reader { return bigBody(true) }},
+			{"big request, streamed", "", "request", func() io.Reader { return bigBody(false) }},
+		} {
+			name := fmt.Sprintf("%s (errors %v)", c.name, errorsMode)
+			h := bearer("my-dev-token")
+			h.Set("X-Answer", c.answer)
+			var body io.Reader
+			if c.body != nil {
+				body = c.body()
+			}
+			got := call(t, http.MethodPost, proxy+endpoint.Path, h, body)
+			if got.status != 200 || (c.answer != "" && !bytes.Equal(got.body, big)) {
+				t.Errorf("%s: %d, %d bytes: want the upstream's 200 byte for byte", name, got.status, len(got.body))
+			}
+			vs := violationsOf(t, got)
+			if len(vs) != 1 || vs[0].Source != c.source || !strings.HasPrefix(vs[0].Message, "not validated: the "+c.source+" body is over 1 MiB") {
+				t.Errorf("%s: want one violation naming the %s body as not validated, got %+v", name, c.source, vs)
+			}
+		}
+		if !eventually(func() bool {
+			return strings.Count(string(call(t, http.MethodGet, proxy+"/__mock/requests", nil, nil).body), "not validated: the") == 4
+		}) {
+			t.Errorf("errors %v: the journal does not count the 4 bodies not validated:\n%.2000s", errorsMode, call(t, http.MethodGet, proxy+"/__mock/requests", nil, nil).body)
+		}
+	}
+}

@@ -76,6 +76,7 @@ type Server struct {
 	operations   map[string]*operation // by operationId, for scenarios
 	specStatus   func() SpecStatus
 	storeStatus  func() StoreStatus
+	connStatus   func() ConnStatus
 	opts         Options // for Reload
 }
 
@@ -161,6 +162,7 @@ func New(opts Options) (*Server, error) {
 	if opts.redactor != nil {
 		s.redactor = opts.redactor
 	}
+	s.connStatus = opts.ConnStatus
 	s.specStatus = opts.SpecStatus
 	if s.specStatus == nil {
 		st := SpecStatus{Source: sp.Source, SHA256: reload.Hash(sp.Raw), LoadedAt: time.Now().UTC()}

@@ -1,45 +1,388 @@
-// Package netlimit caps the connections a server holds open at once, as
-// golang.org/x/net/netutil.LimitListener does, but its connections keep
-// the methods of *net.TCPConn (SetLinger, which the mock's reset fault
-// needs to send an RST), which netutil's wrapper hides.
+// Package netlimit caps the connections an http.Server holds open at once
+// and, at the cap, admits a new connection by closing one that does no
+// work: first one that has not finished its request header in time, then
+// the keep-alive connection idle the longest (as nginx reuses idle
+// connections when it runs out). A request in progress is never cut; when
+// every connection is busy with one, the new connection waits for a slot.
+// Its connections keep the methods of *net.TCPConn (SetLinger, which the
+// mock's reset fault needs to send an RST), which netutil's wrapper hides.
+//
+// The listener learns each connection's state from http.Server.ConnState
+// (Attach sets the hook) and from the bytes it reads: a keep-alive
+// connection that has received a byte of its next request is no longer
+// idle, and one closed as idle never hands a byte to the server.
 package netlimit
 
 import (
+	"log/slog"
 	"net"
+	"net/http"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
-// Listener accepts at most n connections at once; Accept waits (the
-// connection stays in the kernel's queue) until one of them is closed.
+// Under pressure (open connections at least half the cap) the deadlines
+// shorten linearly with the pressure, down to these at the cap: a normal
+// client sends its header in well under a millisecond on a LAN, and reuses
+// an idle connection within seconds or not at all.
+const (
+	PressureHeaderTimeout = 250 * time.Millisecond
+	PressureIdleTimeout   = time.Second
+)
+
+// PendingGrace is the least time a new connection is given to send its
+// header before it may be closed to make room (a header past the deadline
+// at the current pressure goes first, whatever its age): under a flood the
+// server may take some milliseconds to read a normal client's request.
+const PendingGrace = 50 * time.Millisecond
+
+// sweepEvery is how often the deadlines under pressure are enforced.
+const sweepEvery = 100 * time.Millisecond
+
+// Config sets up a Listener.
+type Config struct {
+	Max int // connections open at once (>= 1)
+	// HeaderTimeout and IdleTimeout are the deadlines without pressure
+	// (the server's ReadHeaderTimeout and IdleTimeout; the server enforces
+	// those itself); zero means 5 s and 60 s.
+	HeaderTimeout, IdleTimeout time.Duration
+	// MaxHeaderBytes is the server's (0: http.DefaultMaxHeaderBytes): a
+	// connection that sent more before its request began is being refused
+	// with a 431 (net/http then waits 500 ms before closing it) and may be
+	// closed to make room.
+	MaxHeaderBytes int
+	// Logger, if set, gets one line a second at most about the
+	// connections closed.
+	Logger *slog.Logger
+}
+
+// Stats counts connections. Evictions are counted whether they admitted a
+// new connection at the cap or enforced a deadline under pressure.
+type Stats struct {
+	Max     int `json:"max"`
+	Open    int `json:"open"`    // one waiting in Accept included
+	Idle    int `json:"idle"`    // keep-alive, between requests
+	Pending int `json:"pending"` // request header not finished
+	// TooLarge are being refused (431) for a header over the limit.
+	TooLarge int `json:"tooLarge"`
+	// EvictedIdle and EvictedHeader are the idle connections and the ones
+	// slow to send their header that were closed to make room;
+	// EvictedTooLarge the ones refused for a header over the limit.
+	EvictedIdle     uint64 `json:"evictedIdle"`
+	EvictedHeader   uint64 `json:"evictedHeader"`
+	EvictedTooLarge uint64 `json:"evictedTooLarge"`
+	// Waited counts new connections that found every slot busy with a
+	// request and waited for one to finish.
+	Waited uint64 `json:"waited"`
+}
+
+// Listener accepts at most Max connections at once (one more waits in
+// Accept, the rest in the kernel's queue).
 type Listener struct {
 	net.Listener
-	slots chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	cfg  Config
+	now  func() time.Time
+	done chan struct{}
+	once sync.Once
+
+	mu      sync.Mutex
+	open    int
+	pending list // header not finished, oldest first
+	idle    list // keep-alive between requests, idle longest first
+	doomed  list // refused for a header over the limit
+	freed   chan struct{}
+	stats   Stats
+	logged  Stats // what the last log line reported
+	logAt   time.Time
 }
 
-// New wraps l (n >= 1).
-func New(l net.Listener, n int) *Listener {
-	return &Listener{Listener: l, slots: make(chan struct{}, n), done: make(chan struct{})}
+// New wraps l with a cap of n (>= 1) and default deadlines.
+func New(l net.Listener, n int) *Listener { return NewListener(l, Config{Max: n}) }
+
+// NewListener wraps l as cfg says and enforces the deadlines under
+// pressure until Close.
+func NewListener(l net.Listener, cfg Config) *Listener {
+	ln := newListener(l, cfg, time.Now)
+	go ln.sweepLoop()
+	return ln
 }
 
-// Accept waits for a free slot, then for a connection.
-func (l *Listener) Accept() (net.Conn, error) {
-	select {
-	case l.slots <- struct{}{}:
-	case <-l.done:
-		return nil, net.ErrClosed
+func newListener(l net.Listener, cfg Config, now func() time.Time) *Listener {
+	if cfg.Max < 1 {
+		cfg.Max = 1
 	}
+	if cfg.HeaderTimeout <= 0 {
+		cfg.HeaderTimeout = 5 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 60 * time.Second
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = http.DefaultMaxHeaderBytes
+	}
+	return &Listener{Listener: l, cfg: cfg, now: now, done: make(chan struct{}), freed: make(chan struct{}, 1)}
+}
+
+// Attach makes srv report its connections' states to l, keeping any hook
+// srv already has, and takes srv's header and idle timeouts as the
+// deadlines without pressure. Call it before srv.Serve(l).
+func (l *Listener) Attach(srv *http.Server) {
+	if srv.ReadHeaderTimeout > 0 {
+		l.cfg.HeaderTimeout = srv.ReadHeaderTimeout
+	}
+	if srv.IdleTimeout > 0 {
+		l.cfg.IdleTimeout = srv.IdleTimeout
+	}
+	if srv.MaxHeaderBytes > 0 {
+		l.cfg.MaxHeaderBytes = srv.MaxHeaderBytes
+	}
+	prev := srv.ConnState
+	srv.ConnState = func(c net.Conn, s http.ConnState) {
+		l.ConnState(c, s)
+		if prev != nil {
+			prev(c, s)
+		}
+	}
+}
+
+// Stats returns the counts so far.
+func (l *Listener) Stats() Stats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.stats
+	s.Max, s.Open, s.Idle, s.Pending, s.TooLarge = l.cfg.Max, l.open, l.idle.n, l.pending.n, l.doomed.n
+	return s
+}
+
+// Accept takes the next connection; at the cap it closes a connection
+// that does no work to make room, or waits until a request finishes.
+func (l *Listener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
-		<-l.slots
 		return nil, err
 	}
-	release := sync.OnceFunc(func() { <-l.slots })
-	if tc, ok := c.(*net.TCPConn); ok {
-		return &TCPConn{TCPConn: tc, release: release}, nil
+	t := &tracked{l: l, conn: c}
+	l.mu.Lock()
+	l.open++
+	t.at = l.now()
+	l.pending.push(t)
+	waited := false
+	for l.open > l.cfg.Max {
+		v, retry := l.victim(t)
+		if v != nil {
+			l.mu.Unlock()
+			_ = v.close()
+			l.mu.Lock()
+			continue
+		}
+		if !waited {
+			waited = true
+			l.stats.Waited++
+		}
+		l.mu.Unlock()
+		var again <-chan time.Time
+		var timer *time.Timer
+		if retry > 0 {
+			timer = time.NewTimer(retry)
+			again = timer.C
+		}
+		select {
+		case <-l.freed:
+		case <-again:
+		case <-l.done:
+			_ = t.close()
+			return nil, net.ErrClosed
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		l.mu.Lock()
 	}
-	return &Conn{Conn: c, release: release}, nil
+	l.mu.Unlock()
+	l.maybeLog()
+	if tc, ok := c.(*net.TCPConn); ok {
+		return &TCPConn{TCPConn: tc, t: t}, nil
+	}
+	return &Conn{Conn: c, t: t}, nil
+}
+
+// victim picks (and marks closed) the connection to close so that self
+// can be served, in this order: one being refused for a header over the
+// limit; a header overdue at this pressure; a connection idle for
+// PressureHeaderTimeout or more, the longest idle first; the oldest
+// unfinished header, given PendingGrace; the connection idle the longest.
+// A connection idle for a moment is likely to carry its client's next
+// request at any moment (closing it then fails that request, which the
+// client may not retry). Nil when every other connection is busy with a
+// request, or young: then retry says when the oldest header is no longer
+// young. l.mu is held.
+func (l *Listener) victim(self *tracked) (v *tracked, retry time.Duration) {
+	if v := l.doomed.head; v != nil {
+		l.evict(v, &l.stats.EvictedTooLarge)
+		return v, 0
+	}
+	hd, _ := l.deadlines()
+	now := l.now()
+	oldest := l.pending.head
+	if oldest == self {
+		oldest = self.next
+	}
+	idle := l.idle.head
+	switch {
+	case oldest != nil && now.Sub(oldest.at) >= hd:
+		l.evict(oldest, &l.stats.EvictedHeader)
+		return oldest, 0
+	case idle != nil && now.Sub(idle.at) >= PressureHeaderTimeout:
+		l.evict(idle, &l.stats.EvictedIdle)
+		return idle, 0
+	case oldest != nil && now.Sub(oldest.at) >= PendingGrace:
+		l.evict(oldest, &l.stats.EvictedHeader)
+		return oldest, 0
+	case idle != nil:
+		l.evict(idle, &l.stats.EvictedIdle)
+		return idle, 0
+	case oldest != nil:
+		return nil, PendingGrace - now.Sub(oldest.at)
+	}
+	return nil, 0
+}
+
+// evict takes v out of the lists and marks it closed, so that no byte it
+// reads from now on reaches the server. l.mu is held.
+func (l *Listener) evict(v *tracked, counter *uint64) {
+	v.unlink()
+	v.st.Store(stClosed)
+	*counter++
+}
+
+// deadlines returns the header and idle deadlines at the current
+// pressure. l.mu is held.
+func (l *Listener) deadlines() (header, idle time.Duration) {
+	p := float64(l.open)/float64(l.cfg.Max)*2 - 1 // 0 at half the cap, 1 at the cap
+	p = min(max(p, 0), 1)
+	shorten := func(full, least time.Duration) time.Duration {
+		if full <= least {
+			return full
+		}
+		return full - time.Duration(p*float64(full-least))
+	}
+	return shorten(l.cfg.HeaderTimeout, PressureHeaderTimeout), shorten(l.cfg.IdleTimeout, PressureIdleTimeout)
+}
+
+// sweep closes the connections past their deadline at the current
+// pressure (without pressure the server's own timeouts do it).
+func (l *Listener) sweep() {
+	var victims []*tracked
+	l.mu.Lock()
+	if l.open*2 >= l.cfg.Max {
+		now := l.now()
+		hd, id := l.deadlines()
+		for v := l.pending.head; v != nil && now.Sub(v.at) >= hd; v = l.pending.head {
+			l.evict(v, &l.stats.EvictedHeader)
+			victims = append(victims, v)
+		}
+		for v := l.idle.head; v != nil && now.Sub(v.at) >= id; v = l.idle.head {
+			l.evict(v, &l.stats.EvictedIdle)
+			victims = append(victims, v)
+		}
+	}
+	l.mu.Unlock()
+	for _, v := range victims {
+		_ = v.close()
+	}
+	l.maybeLog()
+}
+
+func (l *Listener) sweepLoop() {
+	tick := time.NewTicker(sweepEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-tick.C:
+			l.sweep()
+		}
+	}
+}
+
+// maybeLog reports the evictions since the last line, at most once a
+// second.
+func (l *Listener) maybeLog() {
+	if l.cfg.Logger == nil {
+		return
+	}
+	l.mu.Lock()
+	now := l.now()
+	s := l.stats
+	if (s.EvictedIdle == l.logged.EvictedIdle && s.EvictedHeader == l.logged.EvictedHeader &&
+		s.EvictedTooLarge == l.logged.EvictedTooLarge && s.Waited == l.logged.Waited) ||
+		now.Sub(l.logAt) < time.Second {
+		l.mu.Unlock()
+		return
+	}
+	last := l.logged
+	l.logged, l.logAt = s, now
+	open := l.open
+	l.mu.Unlock()
+	l.cfg.Logger.Warn("connection cap: connections closed to admit new ones",
+		"idle_closed", s.EvictedIdle-last.EvictedIdle, "slow_header_closed", s.EvictedHeader-last.EvictedHeader,
+		"too_large_closed", s.EvictedTooLarge-last.EvictedTooLarge,
+		"waited_for_a_slot", s.Waited-last.Waited, "open", open, "max_conns", l.cfg.Max,
+		"total_idle_closed", s.EvictedIdle, "total_slow_header_closed", s.EvictedHeader)
+}
+
+// ConnState records a connection's state as net/http reports it.
+func (l *Listener) ConnState(c net.Conn, s http.ConnState) {
+	var t *tracked
+	switch c := c.(type) {
+	case *TCPConn:
+		t = c.t
+	case *Conn:
+		t = c.t
+	default:
+		return
+	}
+	if t.l != l {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t.st.Load() == stClosed {
+		return
+	}
+	switch s {
+	case http.StateActive:
+		t.unlink()
+		if t.st.Load() == stPending && t.headerBytes.Load() >= int64(l.cfg.MaxHeaderBytes)+4096 {
+			// net/http read all it reads of a header (MaxHeaderBytes and
+			// 4 KiB of slack) without finding its end: it answers 431
+			// and waits before closing; no request is being served.
+			t.st.Store(stDoomed)
+			l.doomed.push(t)
+			return
+		}
+		t.st.Store(stActive)
+	case http.StateHijacked:
+		t.unlink()
+		t.st.Store(stActive)
+	case http.StateIdle:
+		t.unlink()
+		t.st.Store(stIdle)
+		t.at = l.now()
+		l.idle.push(t)
+		l.wake() // a connection waiting in Accept can have this one's slot
+	}
+}
+
+// wake tells a connection waiting in Accept to look for room again. l.mu
+// is held or not.
+func (l *Listener) wake() {
+	select {
+	case l.freed <- struct{}{}:
+	default:
+	}
 }
 
 // Close stops accepting; connections already open stay open.
@@ -48,28 +391,132 @@ func (l *Listener) Close() error {
 	return l.Listener.Close()
 }
 
+// Connection states, as the listener sees them.
+const (
+	stPending int32 = iota // request header not finished
+	stIdle                 // keep-alive, nothing received since the last answer
+	stActive               // a request in progress (or hijacked): never closed here
+	stDoomed               // being refused for a header over the limit
+	stClosed
+)
+
+type tracked struct {
+	l    *Listener
+	conn net.Conn
+	st   atomic.Int32
+	// headerBytes counts the bytes read since the connection last became
+	// pending.
+	headerBytes atomic.Int64
+	// Guarded by l.mu:
+	at         time.Time // when it entered its list
+	in         *list
+	prev, next *tracked
+	released   bool
+}
+
+// read sees n bytes read: an idle connection that receives a byte is
+// pending again (its next request has begun), unless it has just been
+// closed as idle, in which case the bytes never reach the server.
+func (t *tracked) read(n int, err error) (int, error) {
+	if n == 0 {
+		return n, err
+	}
+	s := t.st.Load()
+	if s == stPending {
+		t.headerBytes.Add(int64(n))
+	}
+	if s == stIdle || s == stClosed {
+		l := t.l
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		switch t.st.Load() {
+		case stClosed:
+			return 0, net.ErrClosed
+		case stIdle:
+			t.unlink()
+			t.headerBytes.Store(int64(n))
+			t.st.Store(stPending)
+			t.at = l.now()
+			l.pending.push(t)
+		}
+	}
+	return n, err
+}
+
+// close closes the connection and frees its slot (once).
+func (t *tracked) close() error {
+	err := t.conn.Close()
+	l := t.l
+	l.mu.Lock()
+	if !t.released {
+		t.released = true
+		t.unlink()
+		t.st.Store(stClosed)
+		l.open--
+		l.wake()
+	}
+	l.mu.Unlock()
+	return err
+}
+
+func (t *tracked) unlink() {
+	if t.in != nil {
+		t.in.remove(t)
+	}
+}
+
+// list is an intrusive doubly linked list, in order of arrival.
+type list struct {
+	head, tail *tracked
+	n          int
+}
+
+func (q *list) push(t *tracked) {
+	t.in, t.prev, t.next = q, q.tail, nil
+	if q.tail != nil {
+		q.tail.next = t
+	} else {
+		q.head = t
+	}
+	q.tail = t
+	q.n++
+}
+
+func (q *list) remove(t *tracked) {
+	if t.prev != nil {
+		t.prev.next = t.next
+	} else {
+		q.head = t.next
+	}
+	if t.next != nil {
+		t.next.prev = t.prev
+	} else {
+		q.tail = t.prev
+	}
+	t.in, t.prev, t.next = nil, nil, nil
+	q.n--
+}
+
 // TCPConn is an accepted TCP connection that frees its slot when closed.
 type TCPConn struct {
 	*net.TCPConn
-	release func()
+	t *tracked
 }
 
+// Read reads from the connection and tells the listener a request began.
+func (c *TCPConn) Read(b []byte) (int, error) { return c.t.read(c.TCPConn.Read(b)) }
+
 // Close closes the connection and frees its slot.
-func (c *TCPConn) Close() error {
-	err := c.TCPConn.Close()
-	c.release()
-	return err
-}
+func (c *TCPConn) Close() error { return c.t.close() }
 
 // Conn is any other accepted connection that frees its slot when closed.
 type Conn struct {
 	net.Conn
-	release func()
+	t *tracked
 }
 
+// Read reads from the connection and tells the listener a request began.
+func (c *Conn) Read(b []byte) (int, error) { return c.t.read(c.Conn.Read(b)) }
+
 // Close closes the connection and frees its slot.
-func (c *Conn) Close() error {
-	err := c.Conn.Close()
-	c.release()
-	return err
-}
+func (c *Conn) Close() error { return c.t.close() }

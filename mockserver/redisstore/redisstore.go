@@ -13,7 +13,13 @@
 //	u:<user key>    the digests of a user's live sessions (a set); sliding SessionTTL
 //	revoked         a Bloom filter (a bitmap of 2^27 bits, 16 MiB at most) of the
 //	                digests of every revoked token; StateTTL
+//	order, order:seq the live sessions' digests by age (a sorted set, numbered by the
+//	                counter): past MaxSessions the oldest are forgotten (not revoked)
 //	logouts         user key -> the time of their last revoke-all, in ms (a hash); StateTTL
+//	logouts:order   the same users by that time (a sorted set), at most
+//	                min(MaxSessions, store.MaxLogoutTimes); StateTTL
+//	logouts:floor   the latest logout time forgotten: a JWT of a user not in logouts
+//	                issued before it is refused; StateTTL
 //	sc, sc:left     scenario id -> its JSON, and -> its remaining uses (hashes); StateTTL
 //	sc:seq, j:seq   the counters of scenario ids and journal entries; StateTTL
 //	j               the journal, newest first, capped at the journal size (a list); StateTTL
@@ -85,6 +91,11 @@ type Config struct {
 	Seed     []store.Seed
 	// JournalSize caps the shared journal (0: no journal).
 	JournalSize int
+	// MaxSessions caps the live sessions (--max-sessions; 0:
+	// store.DefaultMaxSessions), as store.Memory does: the oldest are
+	// forgotten, a revoked token stays revoked. Replicas with different
+	// caps each trim to their own when they add a session.
+	MaxSessions int
 	Timeout     time.Duration // every call, connecting included; 0: DefaultTimeout
 	SessionTTL  time.Duration // 0: DefaultSessionTTL
 	StateTTL    time.Duration // 0: DefaultStateTTL
@@ -105,6 +116,7 @@ type Store struct {
 	sessionTTL  int64 // ms
 	stateTTL    int64 // ms
 	journalSize int
+	maxSessions int
 	onChange    func(Status)
 
 	epoch  atomic.Pointer[string]
@@ -138,7 +150,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		opts.Password = cfg.Password
 	}
 	s := &Store{url: redactURL(cfg.URL), prefix: cfg.Prefix, mode: cfg.Mode, seed: cfg.Seed, timeout: cfg.Timeout,
-		journalSize: cfg.JournalSize, onChange: cfg.OnChange}
+		journalSize: cfg.JournalSize, maxSessions: cfg.MaxSessions, onChange: cfg.OnChange}
+	if s.maxSessions < 1 {
+		s.maxSessions = store.DefaultMaxSessions
+	}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
 	}
@@ -250,7 +265,7 @@ func (s *Store) start(ctx context.Context) error {
 func (s *Store) addSeeds() error {
 	for _, sd := range s.seed {
 		if _, err := s.run(seedScript, []string{s.key("epoch"), s.key("s:" + digest(sd.Token)), s.key("revoked")},
-			digest(sd.Token), "user:"+sd.User, s.sessionTTL, s.prefix); err != nil {
+			digest(sd.Token), "user:"+sd.User, s.sessionTTL, s.prefix, s.maxSessions); err != nil {
 			return err
 		}
 	}
@@ -398,7 +413,7 @@ func (s *Store) Check() {
 }
 
 // stateKeys are the keys that every running replica keeps alive.
-var stateKeys = []string{"revoked", "logouts", "sc", "sc:left", "sc:seq", "j", "j:seq"}
+var stateKeys = []string{"revoked", "logouts", "logouts:order", "logouts:floor", "order", "order:seq", "sc", "sc:left", "sc:seq", "j", "j:seq"}
 
 // Watch checks the store every interval until ctx ends.
 func (s *Store) Watch(ctx context.Context, interval time.Duration) {
@@ -428,7 +443,7 @@ func (s *Store) Mint(user string) (string, error) {
 	}
 	token := base64.RawURLEncoding.EncodeToString(b[:])
 	d := digest(token)
-	if _, err := s.run(mintScript, []string{s.key("epoch"), s.key("s:" + d)}, d, "user:"+user, s.sessionTTL, s.prefix); err != nil {
+	if _, err := s.run(mintScript, []string{s.key("epoch"), s.key("s:" + d)}, d, "user:"+user, s.sessionTTL, s.prefix, s.maxSessions); err != nil {
 		return "", err
 	}
 	return token, nil
@@ -451,7 +466,7 @@ func (s *Store) Lookup(token string) (store.Status, string, error) {
 	}
 	d := digest(token)
 	v, err := s.run(lookupScript, []string{s.key("epoch"), s.key("s:" + d), s.key("revoked"), s.key("logouts")},
-		d, string(s.mode), user, iat, s.sessionTTL, s.prefix)
+		d, string(s.mode), user, iat, s.sessionTTL, s.prefix, s.maxSessions)
 	if err != nil {
 		return store.Unknown, "", err
 	}
@@ -478,7 +493,7 @@ func (s *Store) RevokeUser(token string) error {
 	}
 	d := digest(token)
 	_, err := s.run(revokeScript, []string{s.key("epoch"), s.key("s:" + d), s.key("revoked"), s.key("logouts")},
-		d, time.Now().UnixMilli(), s.stateTTL, s.prefix)
+		d, time.Now().UnixMilli(), s.stateTTL, s.prefix, min(s.maxSessions, store.MaxLogoutTimes))
 	return err
 }
 

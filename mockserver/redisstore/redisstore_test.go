@@ -528,3 +528,106 @@ func TestTLSWithPassword(t *testing.T) {
 		t.Error("plain redis:// to a TLS-only port succeeded")
 	}
 }
+
+// capped opens a store with a cap on live sessions.
+func capped(t *testing.T, url string, mode store.Mode, maxSessions int) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), Config{URL: url, Mode: mode, MaxSessions: maxSessions, Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// liveSessions counts the session keys in Redis.
+func liveSessions(t *testing.T, c *redis.Client) int {
+	t.Helper()
+	n := 0
+	iter := c.Scan(context.Background(), 0, DefaultPrefix+"s:*", 1000).Iterator()
+	for iter.Next(context.Background()) {
+		n++
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestMaxSessionsOldestForgottenFirst: with --max-sessions 3, the oldest
+// sessions are forgotten (unknown in mode issued, never revoked), the
+// newest stay live, and a revoke-all still reaches a user's live ones.
+func TestMaxSessionsOldestForgottenFirst(t *testing.T) {
+	srv := redistest.Start(t, false)
+	s := capped(t, srv.URL(0), store.Issued, 3)
+	var toks []string
+	for i := range 5 {
+		toks = append(toks, mint(t, s, fmt.Sprint("user-", i%2)))
+	}
+	for i, want := range []store.Status{store.Unknown, store.Unknown, store.Live, store.Live, store.Live} {
+		if got, _ := lookup(t, s, toks[i]); got != want {
+			t.Errorf("session %d of 5 (cap 3): %v, want %v", i+1, got, want)
+		}
+	}
+	if n := liveSessions(t, client(t, srv)); n != 3 {
+		t.Errorf("%d session keys in Redis, want 3", n)
+	}
+	if err := s.RevokeUser(toks[4]); err != nil { // user-0: sessions 1 (forgotten), 3 and 5
+		t.Fatal(err)
+	}
+	for i, want := range []store.Status{store.Unknown, store.Unknown, store.Revoked, store.Live, store.Revoked} {
+		if got, _ := lookup(t, s, toks[i]); got != want {
+			t.Errorf("after user-0's revoke-all, session %d: %v, want %v", i+1, got, want)
+		}
+	}
+}
+
+// TestRevokedNeverComesBackCapped is store.TestRevokedNeverComesBack on
+// Redis, smaller (every call is a round trip): with a cap of 50 live
+// sessions, a revoked opaque token and a revoked JWT are refused after
+// 2000 other distinct tokens, half of them revoked, and so is a JWT never
+// seen, issued before its user's revoke-all, although the user's logout
+// time was forgotten on the way (the floor). Redis holds at most 50
+// sessions and 50 logout times.
+func TestRevokedNeverComesBackCapped(t *testing.T) {
+	srv := redistest.Start(t, false)
+	s := capped(t, srv.URL(0), store.Lazy, 50)
+	const victim = "revoked-before-two-thousand-others"
+	hourAgo := time.Now().Add(-time.Hour).Unix()
+	jwtVictim := jwt(fmt.Sprintf(`{"sub":"victim","iat":%d}`, hourAgo))
+	for _, tok := range []string{victim, jwtVictim} {
+		if st, _ := lookup(t, s, tok); st != store.Live {
+			t.Fatalf("%.20s...: %v on first use, want live", tok, st)
+		}
+		if err := s.RevokeUser(tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 2000 {
+		tok := fmt.Sprint("another-distinct-token-", i)
+		if i%4 == 1 { // JWT users too, so that logout times overflow; issued after every logout
+			tok = jwt(fmt.Sprintf(`{"sub":"other-%d","iat":%d}`, i, hourAgo+2*3600))
+		}
+		if st, _ := lookup(t, s, tok); st != store.Live {
+			t.Fatalf("token %d, never seen before, is %v", i, st)
+		}
+		if i%2 == 1 {
+			if err := s.RevokeUser(tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	unseen := jwt(fmt.Sprintf(`{"sub":"victim","iat":%d,"jti":"never-seen"}`, hourAgo))
+	for _, tok := range []string{victim, jwtVictim, unseen} {
+		if st, _ := lookup(t, s, tok); st != store.Revoked {
+			t.Errorf("%.20s...: %v after 2000 other tokens, want revoked", tok, st)
+		}
+	}
+	c := client(t, srv)
+	if n := liveSessions(t, c); n > 50 {
+		t.Errorf("%d session keys in Redis, over the cap of 50", n)
+	}
+	if n := c.HLen(context.Background(), DefaultPrefix+"logouts").Val(); n > 50 {
+		t.Errorf("%d logout times in Redis, over the cap of 50", n)
+	}
+}

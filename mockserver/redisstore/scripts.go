@@ -49,22 +49,43 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `)
 
-// addSession is shared by mint and seed: ARGV digest, user key, session
-// TTL, prefix (2..5).
+// addSession is shared by mint, seed and lookup: ARGV digest, user key,
+// session TTL, prefix, then the cap on live sessions (--max-sessions).
+// Sessions are numbered in order (the sorted set order, by order:seq);
+// past the cap the oldest are forgotten: deleted, never revoked, so a
+// forgotten token is unknown afterwards (in mode lazy a new session
+// again), and one revoked stays revoked (the filter forgets nothing).
+// An entry of order whose session expired is skipped when its turn comes.
 const addSession = `
-local function add(skey, d, user, ttl, prefix)
+local function forget(prefix, d)
+  local skey = prefix .. 's:' .. d
+  local u = redis.call('GET', skey)
+  if not u then return end
+  redis.call('DEL', skey)
+  if u ~= 'token' then redis.call('SREM', prefix .. 'u:' .. u, d) end
+end
+local function add(skey, d, user, ttl, prefix, maxn)
   redis.call('SET', skey, user, 'PX', ttl)
   if user ~= 'token' then
     local ukey = prefix .. 'u:' .. user
     redis.call('SADD', ukey, d)
     redis.call('PEXPIRE', ukey, ttl)
   end
+  local okey, seq = prefix .. 'order', prefix .. 'order:seq'
+  redis.call('ZADD', okey, redis.call('INCR', seq), d)
+  redis.call('PEXPIRE', okey, ttl)
+  redis.call('PEXPIRE', seq, ttl)
+  maxn = tonumber(maxn)
+  while redis.call('ZCARD', okey) > maxn do
+    forget(prefix, redis.call('ZPOPMIN', okey)[1])
+  end
 end
 `
 
-// mintScript: KEYS epoch, session; ARGV epoch, digest, user key, session TTL, prefix.
+// mintScript: KEYS epoch, session; ARGV epoch, digest, user key, session
+// TTL, prefix, max sessions.
 var mintScript = redis.NewScript(prelude + addSession + `
-add(KEYS[2], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+add(KEYS[2], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 return 1
 `)
 
@@ -72,7 +93,7 @@ return 1
 // KEYS epoch, session, revoked.
 var seedScript = redis.NewScript(prelude + addSession + `
 if redis.call('EXISTS', KEYS[2]) == 1 or revoked(KEYS[3], ARGV[2]) then return 0 end
-add(KEYS[2], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+add(KEYS[2], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 return 1
 `)
 
@@ -80,7 +101,11 @@ return 1
 // (revoked), and in mode lazy makes an unseen token a session, unless it
 // is a JWT issued before its user's last revoke-all (then revoked):
 // KEYS epoch, session, revoked, logouts; ARGV epoch, digest, mode, user
-// key ('token' for its own user), iat in s (-1: none), session TTL, prefix.
+// key ('token' for its own user), iat in s (-1: none), session TTL, prefix,
+// max sessions. A user whose logout time was forgotten (revokeScript
+// keeps a bounded number) is taken to have logged out at the latest time
+// forgotten (logouts:floor), as the in-memory store does: an old JWT is
+// refused rather than accepted wrongly.
 var lookupScript = redis.NewScript(prelude + addSession + `
 local d, ttl, prefix = ARGV[2], ARGV[6], ARGV[7]
 local u = redis.call('GET', KEYS[2])
@@ -93,13 +118,13 @@ if revoked(KEYS[3], d) then return {2, ''} end
 if ARGV[3] ~= 'lazy' then return {1, ''} end
 local user, iat = ARGV[4], tonumber(ARGV[5])
 if user ~= 'token' and iat >= 0 then
-  local at = redis.call('HGET', KEYS[4], user)
+  local at = redis.call('HGET', KEYS[4], user) or redis.call('GET', prefix .. 'logouts:floor')
   if at and iat < math.floor(tonumber(at) / 1000) then
     revoke(KEYS[3], d)
     return {2, ''}
   end
 end
-add(KEYS[2], d, user, ttl, prefix)
+add(KEYS[2], d, user, ttl, prefix, ARGV[8])
 return {0, user}
 `)
 
@@ -107,22 +132,34 @@ return {0, user}
 // token alone, for an opaque lazy token) and records the user's logout
 // time; nothing when the token is no longer live (a concurrent revoke-all
 // got there first): KEYS epoch, session, revoked, logouts; ARGV epoch,
-// digest, now in ms, state TTL, prefix.
+// digest, now in ms, state TTL, prefix, the logout times kept. Past that
+// many users the oldest logout time is forgotten and raises the floor
+// (logouts:order by time, logouts:floor).
 var revokeScript = redis.NewScript(prelude + `
 local d, now, ttl, prefix = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local u = redis.call('GET', KEYS[2])
 if not u then return 0 end
+local okey = prefix .. 'order'
 revoke(KEYS[3], d)
 redis.call('DEL', KEYS[2])
+redis.call('ZREM', okey, d)
 if u ~= 'token' then
   local ukey = prefix .. 'u:' .. u
   for _, m in ipairs(redis.call('SMEMBERS', ukey)) do
     redis.call('DEL', prefix .. 's:' .. m)
+    redis.call('ZREM', okey, m)
     revoke(KEYS[3], m)
   end
   redis.call('DEL', ukey)
   redis.call('HSET', KEYS[4], u, now)
-  redis.call('PEXPIRE', KEYS[4], ttl)
+  local lo, fk, maxl = prefix .. 'logouts:order', prefix .. 'logouts:floor', tonumber(ARGV[6])
+  redis.call('ZADD', lo, now, u)
+  while redis.call('ZCARD', lo) > maxl do
+    local p = redis.call('ZPOPMIN', lo)
+    redis.call('HDEL', KEYS[4], p[1])
+    if tonumber(p[2]) > tonumber(redis.call('GET', fk) or '0') then redis.call('SET', fk, p[2]) end
+  end
+  for _, k in ipairs({KEYS[4], lo, fk}) do redis.call('PEXPIRE', k, ttl) end
 end
 redis.call('PEXPIRE', KEYS[3], ttl)
 return 1

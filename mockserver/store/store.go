@@ -89,7 +89,7 @@ type Memory struct {
 	owner     map[string]*list.Element       // live token -> its element of order (a *session)
 	order     *list.List                     // live sessions, oldest first
 	byUser    map[string]map[string]struct{} // user -> live tokens (users named by a JWT or the control API)
-	revoked   *bloom.BloomFilter             // every token ever revoked
+	revoked   *revocations                   // every token ever revoked
 	revokedAt map[string]*list.Element       // user -> its element of logouts (a *logout)
 	logouts   *list.List                     // users' last revoke-all, oldest first
 	floor     time.Time                      // the latest logout time forgotten
@@ -154,11 +154,7 @@ func (m *Memory) Reset() {
 	m.owner = map[string]*list.Element{}
 	m.order = list.New()
 	m.byUser = map[string]map[string]struct{}{}
-	if m.revoked == nil {
-		m.revoked = bloom.NewWithEstimates(RevocationsSized, RevokedFalsePositive)
-	} else {
-		m.revoked.ClearAll()
-	}
+	m.revoked = newRevocations() // fresh pages: clearing the old ones would make them all resident
 	m.revokedAt = map[string]*list.Element{}
 	m.logouts = list.New()
 	m.floor = time.Time{}

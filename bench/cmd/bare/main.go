@@ -3,7 +3,11 @@
 // headers) and does nothing else: no routing, no authentication, no log.
 // It is a process of its own so that its memory is measured apart.
 //
-//	bare [--host 127.0.0.1] [--port 4011]
+// With --minimal it is the least a Go server can be: http.Server's
+// defaults (no timeouts, no header limit of its own) and a handler that
+// writes the body with one header, the load comparison's second baseline.
+//
+//	bare [--host 127.0.0.1] [--port 4011] [--minimal]
 package main
 
 import (
@@ -25,14 +29,15 @@ import (
 func main() {
 	host := flag.String("host", "127.0.0.1", "listen address")
 	port := flag.String("port", "4011", "listen port")
+	minimal := flag.Bool("minimal", false, "http.Server's defaults and a one-header handler")
 	flag.Parse()
-	if err := run(*host, *port); err != nil {
+	if err := run(*host, *port, *minimal); err != nil {
 		fmt.Fprintf(os.Stderr, "bare: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(host, port string) error {
+func run(host, port string, minimal bool) error {
 	body, ok := fixtures.Body("200", "success")
 	if !ok {
 		return errors.New("fixtures has no 200/success body")
@@ -45,15 +50,21 @@ func run(host, port string) error {
 		"Content-Type":   {"application/json"},
 		"Vary":           {"Origin"},
 	}
-	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	var h http.HandlerFunc = func(w http.ResponseWriter, _ *http.Request) {
 		wh := w.Header()
 		for k, v := range header {
 			wh[k] = v
 		}
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(body)
-	})
+	}
 
+	if minimal {
+		h = func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(body)
+		}
+	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
 	if err != nil {
 		return err
@@ -68,6 +79,9 @@ func run(host, port string) error {
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+	}
+	if minimal {
+		srv = &http.Server{Handler: h}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -127,6 +127,9 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		{name: "bare net/http", argv: func(p int) []string {
 			return []string{bareBin, "--host", "127.0.0.1", "--port", strconv.Itoa(p)}
 		}},
+		{name: "minimal net/http", argv: func(p int) []string {
+			return []string{bareBin, "--host", "127.0.0.1", "--port", strconv.Itoa(p), "--minimal"}
+		}},
 	}
 	prism, prismVersion, err := findPrism(ctx, root)
 	switch {
@@ -174,10 +177,10 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	printTable(out, targets, med)
 	fmt.Fprintln(out)
 	var prismMed *summary
-	if len(targets) > 2 {
-		prismMed = &med[2]
+	if len(targets) > 3 {
+		prismMed = &med[3]
 	}
-	printTargets(out, med[0], med[1], prismMed, roundRatios(results[0], results[1]))
+	printTargets(out, med[0], med[1], prismMed, roundRatios(results[0], results[1]), roundRatios(results[0], results[2]))
 
 	if o.suiteRuns > 0 {
 		fmt.Fprintln(out)
@@ -312,7 +315,7 @@ func printTable(out io.Writer, targets []target, med []summary) {
 
 // printTargets prints each target of docs/performance.md with the measured
 // figure and whether it was met.
-func printTargets(out io.Writer, mock, bare summary, prism *summary, rr ratios) {
+func printTargets(out io.Writer, mock, bare summary, prism *summary, rr, minimal ratios) {
 	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "target\tmeasured\twanted\t\n")
 	row := func(name, measured, wanted string, ok bool) {
@@ -322,7 +325,10 @@ func printTargets(out io.Writer, mock, bare summary, prism *summary, rr ratios) 
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, measured, wanted, verdict)
 	}
-	row("throughput mock/bare, per round", rr.rps.String(), ">= 0.90", rr.rps.median >= 0.90)
+	row("throughput mock/bare, per round", rr.rps.String(), ">= 0.95", rr.rps.median >= 0.95)
+	// Context, not a target: the bare server has the mock's timeouts and
+	// bytes; the minimal one has neither (what a Go server costs at least).
+	fmt.Fprintf(tw, "  (throughput mock/minimal net/http, per round)\t%s\t\t\n", minimal.rps)
 	if prism != nil {
 		r := mock.rps / prism.rps
 		row("throughput mock/Prism", fmt.Sprintf("%.1f", r), ">= 25", r >= 25)
@@ -334,7 +340,7 @@ func printTargets(out io.Writer, mock, bare summary, prism *summary, rr ratios) 
 	}
 	row("p99 latency mock/bare, per round", rr.p99.String(), "<= 1.2", rr.p99.median <= 1.2)
 	row("mock start-up to first 200 (median)", mock.startup.Round(100*time.Microsecond).String(), "< 100ms", mock.startup < 100*time.Millisecond)
-	row("mock RSS after the load (worst round)", fmt.Sprintf("%.1f MiB", mib(mock.afterRSSMax)), "< 30 MiB", mock.afterRSSMax < 30<<20)
+	row("mock RSS after the load (worst round)", fmt.Sprintf("%.1f MiB", mib(mock.afterRSSMax)), "<= 32 MiB", mock.afterRSSMax <= 32<<20)
 	_ = tw.Flush()
 }
 

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -10,28 +12,38 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // A hostile kind of connection, opened many times at once.
 type hostileKind struct {
 	name string
-	open func(addr string) (net.Conn, error) // returns once the connection is doing its harm
+	open func(ctx context.Context, addr string) (net.Conn, error) // returns once the connection is doing its harm
+}
+
+func dial(ctx context.Context, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: 10 * time.Second}
+	return d.DialContext(ctx, "tcp", addr)
 }
 
 var (
-	idleConn = hostileKind{"idle (connected, sends nothing)", func(addr string) (net.Conn, error) {
-		return net.DialTimeout("tcp", addr, 10*time.Second)
+	silent = hostileKind{"silent (connected, sends nothing)", func(ctx context.Context, addr string) (net.Conn, error) {
+		return dial(ctx, addr)
 	}}
-	slowloris = hostileKind{"slowloris (a header byte a second)", func(addr string) (net.Conn, error) {
-		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	slowloris = hostileKind{"slowloris (a header byte a second)", func(ctx context.Context, addr string) (net.Conn, error) {
+		c, err := dial(ctx, addr)
 		if err != nil {
 			return nil, err
 		}
 		_, _ = io.WriteString(c, "POST /sessions/revoke-all HTTP/1.1\r\nHost: x\r\n")
 		go func() {
-			for range 30 {
-				time.Sleep(time.Second)
+			for range 30 { // bounded: 30 s at most, less once the server closes it
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Second):
+				}
 				if _, err := io.WriteString(c, "X"); err != nil {
 					return
 				}
@@ -39,19 +51,24 @@ var (
 		}()
 		return c, nil
 	}}
-	hugeHeader = hostileKind{"1 MiB header", func(addr string) (net.Conn, error) {
-		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	// A header twice the mock's 64 KiB limit: the server reads 68 KiB of
+	// it and refuses it with a 431 whatever follows; 1 MiB each (3 GiB
+	// for 3 000) fills the loopback's socket buffers of this machine
+	// instead, which stalls every client and both servers alike.
+	headerBomb = hostileKind{"header bomb (a 128 KiB header)", func(ctx context.Context, addr string) (net.Conn, error) {
+		c, err := dial(ctx, addr)
 		if err != nil {
 			return nil, err
 		}
 		go func() {
+			_ = c.SetWriteDeadline(time.Now().Add(30 * time.Second))
 			_, _ = io.WriteString(c, "POST /sessions/revoke-all HTTP/1.1\r\nHost: x\r\nX-Big: ")
-			_, _ = c.Write(make([]byte, 1<<20))
+			_, _ = c.Write(bytes.Repeat([]byte("x"), 128<<10))
 		}()
 		return c, nil
 	}}
-	idleKeepAlive = hostileKind{"idle keep-alive (one request, then nothing)", func(addr string) (net.Conn, error) {
-		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	idleKeepAlive = hostileKind{"idle keep-alive (one request, then nothing)", func(ctx context.Context, addr string) (net.Conn, error) {
+		c, err := dial(ctx, addr)
 		if err != nil {
 			return nil, err
 		}
@@ -62,123 +79,318 @@ var (
 			c.Close()
 			return nil, err
 		}
+		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		_ = c.SetDeadline(time.Time{})
 		return c, nil
 	}}
 )
 
-// hostile measures a normal client (a revoke-all every 20 ms on its own
-// keep-alive connection, opened first) while many hostile connections are
-// open, and the mock's memory, with and without the connection cap.
-func hostile(ctx context.Context, bin string, out io.Writer) error {
-	fmt.Fprintf(out, "\nhostile clients: a normal client posts every 20 ms for 5 s on a connection it opened first; p50/p99 of its answers, the mock's RSS\n")
-	fmt.Fprintf(out, "  %-46s %7s %12s %8s %8s %9s %s\n", "hostile connections", "count", "--max-conns", "p50", "p99", "RSS", "a new client")
-	baseline, err := measureHostile(ctx, bin, idleConn, 0, 20000)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(out, baseline)
-	for _, c := range []struct {
-		kind  hostileKind
-		n     int
-		limit int
-	}{
-		{idleConn, 3000, 20000}, {slowloris, 3000, 20000}, {hugeHeader, 3000, 20000}, {slowloris, 10000, 20000}, {idleKeepAlive, 15000, 20000},
-		{idleKeepAlive, 15000, 0}, {slowloris, 10000, 0},
-	} {
-		row, err := measureHostile(ctx, bin, c.kind, c.n, c.limit)
-		if err != nil {
-			return err
+type hostilePart struct {
+	kind hostileKind
+	n    int
+}
+
+type attack struct {
+	name  string
+	parts []hostilePart
+}
+
+// The attacks of the hostile table (issue 24), each against the mock with
+// its default --max-conns and against bare net/http in the same run.
+var attacks = []attack{
+	{"none (baseline)", nil},
+	{"idle keep-alive 10k", []hostilePart{{idleKeepAlive, 10_000}}},
+	{"silent 10k", []hostilePart{{silent, 10_000}}},
+	{"slowloris 3k", []hostilePart{{slowloris, 3_000}}},
+	{"slowloris 10k", []hostilePart{{slowloris, 10_000}}},
+	{"idle keep-alive 5k + slowloris 5k", []hostilePart{{idleKeepAlive, 5_000}, {slowloris, 5_000}}},
+	{"header bombs 3k", []hostilePart{{headerBomb, 3_000}}},
+}
+
+// The targets, for the mock.
+const (
+	targetP99 = 10 * time.Millisecond
+	targetMax = 100 * time.Millisecond
+	targetRSS = 100 << 20
+)
+
+// clientResult is what one normal client saw.
+type clientResult struct {
+	answered, failed int
+	p50, p99, max    time.Duration // once the attack is in place
+	rampP99, rampMax time.Duration // while it was being opened
+	firstErr         string
+}
+
+// hostileRow is one attack against one server.
+type hostileRow struct {
+	attack, server string
+	opened         int
+	fresh, kept    clientResult
+	peakRSS        int64
+	conns          string // the mock's connection counts, from /__mock/health
+}
+
+// hostile prints the hostile table: for each attack, against the mock
+// (default --max-conns) and bare net/http, two normal clients that post a
+// revoke-all every 20 ms from before the attack starts until 5 s after it
+// is in place: one opens a new connection per request, one keeps its
+// connection. Every loop is bounded; loopback only.
+func hostile(ctx context.Context, mockBin, bareBin string, rounds int, out io.Writer) error {
+	fmt.Fprintf(out, "\nhostile clients (loopback; the mock with the default --max-conns, bare net/http with the same timeouts, in the same run;\n"+
+		"normal clients post a revoke-all every 20 ms from before the attack until 5 s after it is in place: one on a new\n"+
+		"connection per request, one keeping its connection; answered/failed: the whole run; p50/p99/max: the 5 s with the\n"+
+		"attack in place (the targets); opening: while the attacker (this process, on the same 2 cores) opened it;\n"+
+		"medians of %d rounds (failed: the worst round); peak RSS = VmHWM of the server)\n", rounds)
+	fmt.Fprintf(out, "  %-34s %-5s %7s  %-10s %11s %9s %9s %9s %9s  %-21s %s\n", "attack", "srv", "hostile", "client", "ans/failed", "p50", "p99", "max", "peak RSS", "opening: p99, max", "mock's connections at the end")
+	ok := true
+	for _, a := range attacks {
+		for _, srv := range []string{"mock", "bare"} {
+			var rows []hostileRow
+			for range rounds {
+				bin := mockBin
+				var args []string
+				if srv == "mock" {
+					args = []string{"--sessions", "off"}
+				} else {
+					bin = bareBin
+				}
+				row, err := measureHostile(ctx, bin, args, a)
+				if err != nil {
+					return fmt.Errorf("%s against %s: %w", a.name, srv, err)
+				}
+				row.server = srv
+				rows = append(rows, row)
+			}
+			row := medianRow(rows)
+			for i, c := range []struct {
+				name string
+				r    clientResult
+			}{{"new conn", row.fresh}, {"keep-alive", row.kept}} {
+				name, server, opened, rss, conns := row.attack, row.server, fmt.Sprint(row.opened), fmt.Sprintf("%5.1f MiB", mib(row.peakRSS)), row.conns
+				if i > 0 {
+					name, server, opened, rss, conns = "", "", "", "", ""
+				}
+				fmt.Fprintf(out, "  %-34s %-5s %7s  %-10s %11s %9s %9s %9s %9s  %-21s %s\n", name, server, opened, c.name,
+					fmt.Sprintf("%d/%d", c.r.answered, c.r.failed), ms(c.r.p50), ms(c.r.p99), ms(c.r.max), rss, ms(c.r.rampP99)+", "+ms(c.r.rampMax), conns)
+				if srv == "mock" && (c.r.failed > 0 || c.r.p99 >= targetP99 || c.r.max >= targetMax || row.peakRSS >= targetRSS) {
+					ok = false
+					fmt.Fprintf(out, "  %-34s ^ MISSED a target%s\n", "", firstErr(rows))
+				}
+			}
 		}
-		fmt.Fprintln(out, row)
 	}
+	verdict := "hold"
+	if !ok {
+		verdict = "MISSED (above)"
+	}
+	fmt.Fprintf(out, "  targets for the mock (every request answered, p99 < %s, max < %s, peak RSS < %d MiB): %s\n", targetP99, targetMax, targetRSS>>20, verdict)
 	return nil
 }
 
-func measureHostile(ctx context.Context, bin string, kind hostileKind, n, limit int) (string, error) {
+func firstErr(rows []hostileRow) string {
+	for _, r := range rows {
+		for _, e := range []string{r.fresh.firstErr, r.kept.firstErr} {
+			if e != "" {
+				return " (a failure: " + e + ")"
+			}
+		}
+	}
+	return ""
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+// medianRow takes, column by column, the median over the rounds (failed:
+// the worst round, so that a single failure shows).
+func medianRow(rows []hostileRow) hostileRow {
+	med := func(f func(hostileRow) int64) int64 {
+		v := make([]int64, len(rows))
+		for i, r := range rows {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	out := rows[len(rows)-1]
+	pick := func(get func(hostileRow) clientResult) clientResult {
+		var c clientResult
+		for _, r := range rows {
+			x := get(r)
+			c.failed = max(c.failed, x.failed)
+			if c.firstErr == "" {
+				c.firstErr = x.firstErr
+			}
+		}
+		c.answered = int(med(func(r hostileRow) int64 { return int64(get(r).answered) }))
+		c.p50 = time.Duration(med(func(r hostileRow) int64 { return int64(get(r).p50) }))
+		c.p99 = time.Duration(med(func(r hostileRow) int64 { return int64(get(r).p99) }))
+		c.max = time.Duration(med(func(r hostileRow) int64 { return int64(get(r).max) }))
+		c.rampP99 = time.Duration(med(func(r hostileRow) int64 { return int64(get(r).rampP99) }))
+		c.rampMax = time.Duration(med(func(r hostileRow) int64 { return int64(get(r).rampMax) }))
+		return c
+	}
+	out.fresh = pick(func(r hostileRow) clientResult { return r.fresh })
+	out.kept = pick(func(r hostileRow) clientResult { return r.kept })
+	out.peakRSS = med(func(r hostileRow) int64 { return r.peakRSS })
+	out.opened = int(med(func(r hostileRow) int64 { return int64(r.opened) }))
+	return out
+}
+
+func measureHostile(ctx context.Context, bin string, args []string, a attack) (hostileRow, error) {
+	row := hostileRow{attack: a.name}
+	base, pid, stop, err := startMock(ctx, bin, args...)
+	if err != nil {
+		return row, err
+	}
+	defer stop()
+	addr := strings.TrimPrefix(base, "http://")
+
+	// The normal clients run until stopClients, at most 3 minutes.
+	clientCtx, stopClients := context.WithTimeout(ctx, 3*time.Minute)
+	defer stopClients()
+	fresh := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	kept := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	defer kept.CloseIdleConnections()
+	var wg sync.WaitGroup
+	var started sync.WaitGroup
+	results := make([]clientResult, 2)
+	var inPlace atomic.Bool
+	for i, c := range []*http.Client{fresh, kept} {
+		wg.Add(1)
+		started.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = normalClient(clientCtx, c, base, &started, &inPlace)
+		}()
+	}
+	started.Wait() // each has its first answer: the kept connection is open
+
 	// Opening the hostile connections is bounded too: what is open after
 	// two minutes is what the row measures (its count says so).
 	openCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	args := []string{"--sessions", "off"}
-	limitText := "default"
-	if limit > 0 {
-		args = append(args, "--max-conns", fmt.Sprint(limit))
-		limitText = fmt.Sprint(limit)
-	}
-	base, pid, stop, err := startMock(ctx, bin, args...)
-	if err != nil {
-		return "", err
-	}
-	defer stop()
-	addr := strings.TrimPrefix(base, "http://")
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
-	defer client.CloseIdleConnections()
-	post := func(c *http.Client) (time.Duration, error) {
-		req, _ := http.NewRequestWithContext(ctx, "POST", base+"/sessions/revoke-all", nil)
-		req.Header.Set("Authorization", "Bearer normal-client-token")
-		start := time.Now()
-		resp, err := c.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return time.Since(start), nil
-	}
-	if _, err := post(client); err != nil { // its connection, opened first
-		return "", err
-	}
+	hostileCtx, stopHostile := context.WithCancel(ctx)
+	defer stopHostile()
 	var conns []net.Conn
 	var mu sync.Mutex
-	var wg sync.WaitGroup
+	var owg sync.WaitGroup
 	sem := make(chan struct{}, 64)
-	for range n {
-		if openCtx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if c, err := kind.open(addr); err == nil {
-				mu.Lock()
-				conns = append(conns, c)
-				mu.Unlock()
+	for _, p := range a.parts {
+		for range p.n {
+			if openCtx.Err() != nil {
+				break
 			}
-		}()
+			owg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer owg.Done()
+				defer func() { <-sem }()
+				if c, err := p.kind.open(hostileCtx, addr); err == nil {
+					mu.Lock()
+					conns = append(conns, c)
+					mu.Unlock()
+				}
+			}()
+		}
 	}
-	wg.Wait()
+	owg.Wait()
+	inPlace.Store(true)
+	row.opened = len(conns)
 	defer func() {
+		stopHostile()
 		for _, c := range conns {
 			c.Close()
 		}
 	}()
-	var lat []time.Duration
-	for range 250 {
-		d, err := post(client)
-		if err != nil {
-			return "", fmt.Errorf("%s x %d: the normal client: %w", kind.name, n, err)
+	select {
+	case <-time.After(5 * time.Second):
+	case <-ctx.Done():
+	}
+	stopClients()
+	wg.Wait()
+	row.fresh, row.kept = results[0], results[1]
+	row.peakRSS, _ = procStatus(pid, "VmHWM:")
+	row.conns = mockConns(base)
+	return row, nil
+}
+
+// normalClient posts a revoke-all every 20 ms until ctx ends.
+func normalClient(ctx context.Context, c *http.Client, base string, started *sync.WaitGroup, inPlace *atomic.Bool) clientResult {
+	var r clientResult
+	var once atomic.Bool
+	done := func() {
+		if once.CompareAndSwap(false, true) {
+			started.Done()
 		}
-		lat = append(lat, d)
-		time.Sleep(20 * time.Millisecond)
 	}
-	mem, _ := rss(pid)
-	// A client arriving now, on a new connection.
-	fresh := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	newClient := "answered in %s"
-	if d, err := post(fresh); err != nil {
-		newClient = "no answer within 20 s (waits for a free slot)"
-	} else {
-		newClient = fmt.Sprintf(newClient, d.Round(time.Millisecond))
+	defer done()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var lat, ramp []time.Duration
+	for ctx.Err() == nil {
+		req, _ := http.NewRequest("POST", base+"/sessions/revoke-all", nil)
+		req.Header.Set("Authorization", "Bearer normal-client-token")
+		start := time.Now()
+		resp, err := c.Do(req)
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err == nil && resp.StatusCode != 200 {
+				err = fmt.Errorf("status %d", resp.StatusCode)
+			}
+		}
+		if err != nil {
+			r.failed++
+			if r.firstErr == "" {
+				r.firstErr = err.Error()
+			}
+		} else {
+			r.answered++
+			if d := time.Since(start); inPlace.Load() {
+				lat = append(lat, d)
+			} else {
+				ramp = append(ramp, d)
+			}
+		}
+		done()
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
 	}
+	r.p50, r.p99, r.max = percentiles(lat)
+	_, r.rampP99, r.rampMax = percentiles(ramp)
+	return r
+}
+
+func percentiles(lat []time.Duration) (p50, p99, top time.Duration) {
 	slices.Sort(lat)
-	name := kind.name
+	n := len(lat)
 	if n == 0 {
-		name = "none (baseline)"
+		return 0, 0, 0
 	}
-	return fmt.Sprintf("  %-46s %7d %12s %8s %8s %5.0f MiB %s", name, len(conns), limitText,
-		lat[len(lat)/2].Round(10*time.Microsecond), lat[len(lat)*99/100].Round(10*time.Microsecond), mib(mem), newClient), nil
+	return lat[n/2], lat[min(n-1, n*99/100)], lat[n-1]
+}
+
+// mockConns is the mock's connection counts (GET /__mock/health), "" for
+// a server that has none.
+func mockConns(base string) string {
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(base + "/__mock/health")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Connections *struct {
+			Open, EvictedIdle, EvictedHeader, EvictedTooLarge, Waited int
+		} `json:"connections"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&h) != nil || h.Connections == nil {
+		return ""
+	}
+	k := h.Connections
+	return fmt.Sprintf("open %d, closed: idle %d, slow header %d, too large %d; waited %d", k.Open, k.EvictedIdle, k.EvictedHeader, k.EvictedTooLarge, k.Waited)
 }

@@ -33,8 +33,9 @@ func main() {
 	mints := flag.Int("mints", 100_000, "sessions minted and revoked through the control API")
 	conns := flag.Int("conns", 4, "client connections")
 	only := flag.String("only", "", `"memory" or "hostile": run one part only`)
+	rounds := flag.Int("rounds", 3, "rounds of each row of the hostile table (its medians)")
 	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
 	dir, err := os.MkdirTemp("", "soak-")
 	if err != nil {
@@ -42,12 +43,14 @@ func main() {
 		os.Exit(1)
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "revoke-mock")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./mockserver/cmd/revoke-mock")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "soak: building revoke-mock:", err)
-		os.Exit(1)
+	bin, bare := filepath.Join(dir, "revoke-mock"), filepath.Join(dir, "bare")
+	for _, b := range [][2]string{{bin, "./mockserver/cmd/revoke-mock"}, {bare, "./bench/cmd/bare"}} {
+		build := exec.CommandContext(ctx, "go", "build", "-o", b[0], b[1])
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "soak: building", b[1]+":", err)
+			os.Exit(1)
+		}
 	}
 	if *only != "hostile" {
 		if err := run(ctx, bin, *requests, *mints, *conns, os.Stdout); err != nil {
@@ -56,7 +59,7 @@ func main() {
 		}
 	}
 	if *only != "memory" {
-		if err := hostile(ctx, bin, os.Stdout); err != nil {
+		if err := hostile(ctx, bin, bare, max(*rounds, 1), os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "soak:", err)
 			os.Exit(1)
 		}
@@ -260,7 +263,10 @@ func between(s, open, close string) string {
 }
 
 // rss is the resident memory of pid, from /proc.
-func rss(pid int) (int64, error) {
+func rss(pid int) (int64, error) { return procStatus(pid, "VmRSS:") }
+
+// procStatus reads a size in kB of /proc/<pid>/status (VmRSS:, VmHWM:).
+func procStatus(pid int, field string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
@@ -268,12 +274,12 @@ func rss(pid int) (int64, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb << 10, err
 		}
 	}
-	return 0, errors.New("no VmRSS in /proc status")
+	return 0, errors.New("no " + field + " in /proc status")
 }
 
 func waitReady(ctx context.Context, base string) error {

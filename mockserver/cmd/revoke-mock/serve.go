@@ -36,8 +36,10 @@ type serveConfig struct {
 }
 
 // DefaultMaxConns caps the connections the mock holds open at once: an idle
-// connection costs some 12 KiB, so a flood of them stays under 15 MiB; new
-// ones wait in the kernel's queue until one closes (docs/reliability.md).
+// connection costs some 12 KiB, so a flood of them stays under 15 MiB. At
+// the cap a new connection is admitted by closing one that does no work
+// (a header too slow, else the keep-alive connection idle the longest);
+// it waits only while every slot serves a request (docs/reliability.md).
 const DefaultMaxConns = 1024
 
 // envDefault reads REVOKE_MOCK_<NAME> as a flag's default, so that a flag on
@@ -61,7 +63,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.corsOrigins, "cors-origins", envDefault("cors-origins", ""), "comma-separated allowed origins (default: every origin, echoed)")
 	fs.StringVar(&c.logFormat, "log-format", envDefault("log-format", "text"), "text or json")
 	maxSessions := fs.String("max-sessions", envDefault("max-sessions", strconv.Itoa(mockserver.DefaultMaxSessions)), "live sessions kept; the oldest are forgotten first (revoked tokens stay revoked)")
-	maxConns := fs.String("max-conns", envDefault("max-conns", strconv.Itoa(DefaultMaxConns)), "connections open at once; more wait until one closes")
+	maxConns := fs.String("max-conns", envDefault("max-conns", strconv.Itoa(DefaultMaxConns)), "connections open at once; at the cap a new one closes an idle or too slow one, or waits while all are busy")
 	latency := fs.String("latency", envDefault("latency", ""), "delay every request to a spec path: 300ms, or 100ms..800ms (uniform); at most 60s")
 	journalSize := fs.String("journal-size", envDefault("journal-size", strconv.Itoa(mockserver.DefaultJournalSize)), "requests kept by GET /__mock/requests (0: no journal)")
 	fs.StringVar(&c.controlToken, "control-token", envDefault("control-token", ""), "secret every /__mock/ request must carry (Authorization: Bearer ... or Mock-Control-Token)")
@@ -184,6 +186,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		SpecStatus:   specStatus,
 		MaxSessions:  c.maxSessions,
 	}
+	var limited *netlimit.Listener // set before the first request
+	opts.ConnStatus = func() mockserver.ConnStatus { return limited.Stats() }
 	storeName := "memory"
 	if c.store != "memory" {
 		shared, err := openShared(ctx, c, seed, &opts, logger)
@@ -209,13 +213,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (is another mock or Prism already running? try --port)", net.JoinHostPort(c.host, c.port), err)
 	}
-	ln = netlimit.New(ln, c.maxConns)
+	limited = netlimit.NewListener(ln, netlimit.Config{Max: c.maxConns, Logger: logger})
+	ln = limited
 	var handler http.Handler = mock
 	if c.watch {
 		handler = watchSpec(ctx, c.specPath, sp, mock, status, logger)
 	}
 	srv := mockserver.NewHTTPServer(ln.Addr().String(), handler)
 	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	limited.Attach(srv)
 	cors := "every origin (echoed)"
 	if len(origins) > 0 {
 		cors = strings.Join(origins, ", ")
@@ -249,7 +255,7 @@ func openShared(ctx context.Context, c serveConfig, seed []mockserver.SeedSessio
 		size = 0
 	}
 	shared, err := redisstore.Open(ctx, redisstore.Config{URL: c.store, Password: os.Getenv("REVOKE_MOCK_REDIS_PASSWORD"),
-		Prefix: c.storePrefix, Mode: store.Mode(c.sessions), Seed: seeds, JournalSize: size, Timeout: c.storeTimeout,
+		Prefix: c.storePrefix, Mode: store.Mode(c.sessions), Seed: seeds, JournalSize: size, MaxSessions: c.maxSessions, Timeout: c.storeTimeout,
 		OnChange: func(st redisstore.Status) {
 			switch {
 			case st.Lost:
