@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/flashback/revoke-contract/internal/testenv"
 )
 
 func TestParseProbe(t *testing.T) {
@@ -69,10 +71,7 @@ func TestWithLoginCount(t *testing.T) {
 // TestShellExpand: the markers become bash expansions that give the same
 // values as the request, checked by bash itself.
 func TestShellExpand(t *testing.T) {
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("no bash")
-	}
+	bash := testenv.LookPath(t, "the history's shell expansions checked by bash", "apt-get install bash", "bash")
 	const tok, aux = "abcDEF123-_xyz", "ZZZ999"
 	for _, s := range []string{"Bearer {{T}}", "{{T+}}", "{{T-}}", "{{T/}}", "{{T~}}", "x={{T}}&y={{A}}", `{"u":"{{OTHER}}"}`, "it's {{T}}"} {
 		var creds []string
