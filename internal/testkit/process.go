@@ -160,16 +160,17 @@ func (p *Process) Err() error {
 }
 
 // Stop stops the process, once, and returns when it has exited: SIGTERM
-// (the mock shuts down gracefully and finishes its log), SIGKILL to its
-// whole group after DefaultStopTimeout. Whatever is left of its process
-// group is then killed too. Start registers it as a cleanup; a test that
+// to its process group (the mock shuts down gracefully and finishes its
+// log; a launcher such as npx stops with what it started), SIGKILL to the
+// group after DefaultStopTimeout. Whatever is left of the group is then
+// killed too. Start registers it as a cleanup; a test that
 // reads the complete log calls it earlier.
 func (p *Process) Stop() {
 	p.stopOnce.Do(func() {
 		select {
 		case <-p.exited:
 		default:
-			_ = p.Cmd.Process.Signal(syscall.SIGTERM)
+			_ = syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGTERM)
 			select {
 			case <-p.exited:
 			case <-time.After(DefaultStopTimeout):

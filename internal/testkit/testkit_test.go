@@ -13,21 +13,26 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
-// TestMain lets the test binary stand in for a mock
-// (TESTKIT_FAKE_MOCK=1): it prints a ready line and, on SIGTERM, a last
-// line before it exits 0.
+// TestMain runs the tests, or, with TESTKIT_FAKE_MOCK=1, plays a mock.
 func TestMain(m *testing.M) {
 	if os.Getenv("TESTKIT_FAKE_MOCK") == "1" {
-		stop := make(chan os.Signal, 1)
-		signal.Notify(stop, syscall.SIGTERM)
-		fmt.Println(`{"msg":"revoke-mock ready","url":"http://127.0.0.1:4321"}`)
-		<-stop
-		fmt.Println("shutting down")
-		os.Exit(0)
+		os.Exit(fakeMock())
 	}
 	os.Exit(m.Run())
+}
+
+// fakeMock prints a ready line and, on SIGTERM, a last line; it returns
+// the exit status, 0.
+func fakeMock() int {
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM)
+	fmt.Println(`{"msg":"revoke-mock ready","url":"http://127.0.0.1:4321"}`)
+	<-stop
+	fmt.Println("shutting down")
+	return 0
 }
 
 func TestStartReadsTheReadyLineAndStopCollectsTheLog(t *testing.T) {
@@ -148,3 +153,20 @@ func TestBufferConcurrentWrites(t *testing.T) {
 		t.Errorf("%d bytes, want 800", n)
 	}
 }
+
+func TestPollWaitForAndGoroutines(t *testing.T) {
+	n := 0
+	if !Poll(10*time.Second, func() bool { n++; return n == 3 }) || n != 3 {
+		t.Errorf("Poll stopped at %d, want 3", n)
+	}
+	if Poll(0, func() bool { return false }) {
+		t.Error("Poll of a condition that never holds reported true")
+	}
+	release := make(chan struct{})
+	go parkedForTestkit(release)
+	WaitFor(t, 10*time.Second, "the parked goroutine", func() bool { return Goroutines("testkit.parkedForTestkit") == 1 })
+	close(release)
+	WaitFor(t, 10*time.Second, "the parked goroutine to end", func() bool { return Goroutines("testkit.parkedForTestkit") == 0 })
+}
+
+func parkedForTestkit(release chan struct{}) { <-release }
