@@ -218,14 +218,7 @@ func TestTwoReplicasAreOneMock(t *testing.T) {
 // waitFor polls until cond holds, for at most 30 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s: not within 30s", what)
+	testkit.WaitFor(t, 30*time.Second, what, cond)
 }
 
 func health(t *testing.T, base string) (int, string) {
