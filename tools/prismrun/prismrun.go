@@ -5,7 +5,6 @@ package prismrun
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/flashback/revoke-contract/internal/modroot"
 	"github.com/flashback/revoke-contract/internal/testenv"
+	"github.com/flashback/revoke-contract/internal/testkit"
 )
 
 // Root is the repository root: the first folder above the working
@@ -50,7 +50,7 @@ func Start(t testing.TB, redact func(string) string, args ...string) string {
 		redact = func(s string) string { return s }
 	}
 	for attempt := 1; ; attempt++ {
-		port := freePort(t)
+		port := testkit.FreePort(t)
 		logPath := filepath.Join(t.TempDir(), "prism.log")
 		logFile, err := os.Create(logPath)
 		if err != nil {
@@ -87,16 +87,6 @@ func Start(t testing.TB, redact func(string) string, args ...string) string {
 		}
 		t.Fatalf("Prism did not come up: %v\n--- prism log ---\n%s", err, redact(string(out)))
 	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // waitHTTP polls base until any HTTP answer arrives, the process exits or
