@@ -28,11 +28,7 @@ import (
 	"github.com/flashback/revoke-contract/internal/testkit"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	runner.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { runner.Main(m) }
 
 // replica starts revoke-mock --store url and returns its base URL and log.
 func replica(t *testing.T, url string, args ...string) (string, string) {
