@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,9 +39,16 @@ type Options struct {
 	// Ready matches the line that says the program is ready; its first
 	// non-empty submatch, if any, is Process.URL. nil is ReadyURL.
 	Ready *regexp.Regexp
-	// ReadyTimeout bounds the wait for the ready line; 0 is
+	// Probe, when set, is asked instead of reading the output: the program
+	// is ready when it returns true (a program that prints no ready line,
+	// such as Prism, is probed over HTTP). Process.URL is then "".
+	Probe func() bool
+	// ReadyTimeout bounds the wait until it is ready; 0 is
 	// DefaultReadyTimeout.
 	ReadyTimeout time.Duration
+	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL; 0 is
+	// DefaultStopTimeout.
+	StopTimeout time.Duration
 }
 
 // Process is a program Start started, in a process group of its own.
@@ -49,9 +57,10 @@ type Process struct {
 	URL     string // from the ready line
 	LogPath string // its stdout and stderr
 
-	exited   chan struct{}
-	err      error // cmd.Wait's, once exited is closed
-	stopOnce sync.Once
+	exited      chan struct{}
+	err         error // cmd.Wait's, once exited is closed
+	stopOnce    sync.Once
+	stopTimeout time.Duration
 }
 
 // StartMock runs the revoke-mock binary at bin on a free loopback port
@@ -75,16 +84,32 @@ func MockArgv(bin string, args ...string) []string {
 
 // Start runs o.Argv with its output in o.LogPath, in a process group of its
 // own that dies with the test binary (Pdeathsig), and waits until a line of
-// its output matches o.Ready: it fails the test if the program exits first
-// or the time runs out, showing what the program wrote. The process is
-// stopped at the end of the test (see Stop).
+// its output matches o.Ready (or o.Probe holds): it fails the test if the
+// program exits first or the time runs out, showing what the program
+// wrote. The process is stopped at the end of the test (see Stop).
 func Start(t testing.TB, o Options) *Process {
+	t.Helper()
+	p, err := TryStart(t, o)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, p.Output())
+	}
+	return p
+}
+
+// TryStart is Start that returns, instead of failing the test, why the
+// program did not become ready; the process has then been stopped, and
+// Output still shows what it wrote (a caller may retry on another port).
+// An error to start it at all fails the test.
+func TryStart(t testing.TB, o Options) (*Process, error) {
 	t.Helper()
 	if o.Ready == nil {
 		o.Ready = ReadyURL
 	}
 	if o.ReadyTimeout == 0 {
 		o.ReadyTimeout = DefaultReadyTimeout
+	}
+	if o.StopTimeout == 0 {
+		o.StopTimeout = DefaultStopTimeout
 	}
 	if o.LogPath == "" {
 		o.LogPath = filepath.Join(t.TempDir(), filepath.Base(o.Argv[0])+".log")
@@ -105,16 +130,15 @@ func Start(t testing.TB, o Options) *Process {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Process{Cmd: cmd, LogPath: o.LogPath, exited: make(chan struct{})}
+	p := &Process{Cmd: cmd, LogPath: o.LogPath, exited: make(chan struct{}), stopTimeout: o.StopTimeout}
 	go func() { p.err = cmd.Wait(); close(p.exited) }()
 	t.Cleanup(p.Stop)
 
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(o.ReadyTimeout)
-	for {
-		out := p.Output()
-		for line := range strings.Lines(out) {
+	ready := func() bool {
+		if o.Probe != nil {
+			return o.Probe()
+		}
+		for line := range strings.Lines(p.Output()) {
 			if m := o.Ready.FindStringSubmatch(line); m != nil {
 				for _, s := range m[1:] {
 					if s != "" {
@@ -122,18 +146,28 @@ func Start(t testing.TB, o Options) *Process {
 						break
 					}
 				}
-				return p
+				return true
 			}
+		}
+		return false
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(o.ReadyTimeout)
+	for {
+		if ready() {
+			return p, nil
 		}
 		select {
 		case <-p.exited:
-			if out = p.Output(); !o.Ready.MatchString(out) {
-				t.Fatalf("%v exited (%v) before it was ready:\n%s", o.Argv, p.err, out)
+			if ready() { // it was ready just before it exited
+				return p, nil
 			}
-			// it was ready just before it exited: the next round returns
+			p.Stop() // what it left of its group
+			return p, fmt.Errorf("%v exited (%v) before it was ready", o.Argv, p.err)
 		case <-deadline:
 			p.Stop()
-			t.Fatalf("%v did not say it was ready within %v:\n%s", o.Argv, o.ReadyTimeout, p.Output())
+			return p, fmt.Errorf("%v was not ready within %v", o.Argv, o.ReadyTimeout)
 		case <-tick.C:
 		}
 	}
@@ -162,9 +196,9 @@ func (p *Process) Err() error {
 // Stop stops the process, once, and returns when it has exited: SIGTERM
 // to its process group (the mock shuts down gracefully and finishes its
 // log; a launcher such as npx stops with what it started), SIGKILL to the
-// group after DefaultStopTimeout. Whatever is left of the group is then
-// killed too. Start registers it as a cleanup; a test that
-// reads the complete log calls it earlier.
+// group after Options.StopTimeout. Whatever is left of the group is then
+// killed too. Start registers it as a cleanup; a test that reads the
+// complete log calls it earlier.
 func (p *Process) Stop() {
 	p.stopOnce.Do(func() {
 		select {
@@ -173,7 +207,7 @@ func (p *Process) Stop() {
 			_ = syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGTERM)
 			select {
 			case <-p.exited:
-			case <-time.After(DefaultStopTimeout):
+			case <-time.After(p.stopTimeout):
 				_ = syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGKILL)
 				<-p.exited
 			}
