@@ -3,8 +3,9 @@
 // as a process of its own and stopping it at cleanup, loopback addresses
 // and servers (a free port, a closed port, a raw TCP server that answers
 // with bytes written by hand, an http.Handler served on a fresh port), a
-// handler wrapper that records what an upstream answered, and a buffer
-// that goroutines may write to at once.
+// handler wrapper that records what an upstream answered, a buffer that
+// goroutines may write to at once, polling with a deadline, and a count of
+// an in-process server's goroutines.
 //
 // It depends on the standard library alone and lives under internal/, so
 // make test race-tests it (RACE_PKGS). Binaries are not built here: a test
