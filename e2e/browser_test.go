@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/flashback/revoke-contract/internal/testenv"
+	"github.com/flashback/revoke-contract/internal/testkit"
 	"github.com/flashback/revoke-contract/mockserver"
 	"github.com/flashback/revoke-contract/spec"
 )
@@ -388,20 +388,13 @@ func mergeTrees(a, b map[proc]bool) map[proc]bool {
 
 // --- page and mock servers ---------------------------------------------------
 
-// serve listens on a fresh loopback port (a fresh origin) and returns
-// http://127.0.0.1:PORT.
+// serve serves h with the mock's hardened server on a fresh loopback port
+// (a fresh origin) and returns http://127.0.0.1:PORT. It is closed (not
+// shut down: Chromium pre-opens connections that never send a request, and
+// Shutdown waits 5 s for each of those) at the end of the test.
 func serve(t *testing.T, h http.Handler) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := mockserver.NewHTTPServer(ln.Addr().String(), h)
-	go func() { _ = srv.Serve(ln) }()
-	// Close, not Shutdown: Chromium pre-opens connections that never send a
-	// request, and Shutdown waits 5 s for each of those.
-	t.Cleanup(func() { _ = srv.Close() })
-	return "http://" + ln.Addr().String()
+	return testkit.Serve(t, mockserver.NewHTTPServer("", h))
 }
 
 func servePage(t *testing.T) string {

@@ -28,9 +28,11 @@ func TestSuiteThroughTheProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	mock := startMockProcess(t, bins.Mock, filepath.Join(dir, "mock.log"), "--sessions", "issued", "--log-format", "json")
+	mockProc := startMockProcess(t, bins.Mock, filepath.Join(dir, "mock.log"), "--sessions", "issued", "--log-format", "json")
+	mock := mockProc.URL
 	proxyLog := filepath.Join(dir, "proxy.log")
-	proxy := startMockProcess(t, bins.Mock, proxyLog, "proxy", "--upstream", mock, "--log-format", "json")
+	proxyProc := startMockProcess(t, bins.Mock, proxyLog, "proxy", "--upstream", mock, "--log-format", "json")
+	proxy := proxyProc.URL
 	// Sessions are minted at the mock (the proxy owns /__mock/), one POST
 	// each, through a recorder that keeps every token handed out.
 	var mu sync.Mutex
@@ -61,7 +63,8 @@ func TestSuiteThroughTheProxy(t *testing.T) {
 		t.Fatalf("the strict suite through the proxy: exit %d, want 0 (as against the mock directly):\n%s", res.ExitCode, res.Failures())
 	}
 	journal := fetchJournal(t, proxy)
-	stopMockProcess(t)
+	proxyProc.Stop()
+	mockProc.Stop()
 	logged, err := os.ReadFile(proxyLog)
 	if err != nil {
 		t.Fatal(err)

@@ -6,13 +6,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/flashback/revoke-contract/internal/testkit"
 	"github.com/flashback/revoke-contract/mockserver"
 )
 
@@ -67,7 +66,7 @@ func scenarioChecks(t *testing.T, b *browser, page string) {
 		tab := b.open(t, page, m.base)
 		signIn(t, tab, "gina")
 		addScenario(t, m, `{"operation":"post__sessions_revoke-all","delay":"60s","times":1}`)
-		before := goroutinesIn(waitFn)
+		before := testkit.Goroutines(waitFn)
 		ctx, stop := context.WithTimeout(tab, stepTimeout)
 		defer stop()
 		if err := chromedp.Do(ctx,
@@ -76,7 +75,7 @@ func scenarioChecks(t *testing.T, b *browser, page string) {
 		); err != nil {
 			t.Fatalf("clicking and waiting for the loading state: %v", err)
 		}
-		waitFor(t, "the mock holding the delayed answer", func() bool { return goroutinesIn(waitFn) == before+1 })
+		waitFor(t, "the mock holding the delayed answer", func() bool { return testkit.Goroutines(waitFn) == before+1 })
 		if got := evalJS[string](t, tab, `document.getElementById("result").dataset.status || ""`); got != "" {
 			t.Fatalf("the page has a status %q while the mock still holds the answer", got)
 		}
@@ -86,7 +85,7 @@ func scenarioChecks(t *testing.T, b *browser, page string) {
 		); err != nil {
 			t.Fatalf("cancelling: %v", err)
 		}
-		waitFor(t, "the mock to stop waiting for a client that left", func() bool { return goroutinesIn(waitFn) == before })
+		waitFor(t, "the mock to stop waiting for a client that left", func() bool { return testkit.Goroutines(waitFn) == before })
 	})
 
 	t.Run("faults make fetch reject with a TypeError: the network-error path", func(t *testing.T) {
@@ -114,28 +113,9 @@ func scenarioChecks(t *testing.T, b *browser, page string) {
 
 const waitFn = "mockserver.(*Server).wait"
 
-// goroutinesIn counts the goroutines whose stack shows fn: the mock runs in
-// this process.
-func goroutinesIn(fn string) int {
-	buf := make([]byte, 4<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	n := 0
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, fn) {
-			n++
-		}
-	}
-	return n
-}
-
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(stepTimeout); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within %v", what, stepTimeout)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.WaitFor(t, stepTimeout, what, cond)
 }
 
 // control calls the mock's control API from outside the page.

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -9,17 +8,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/flashback/revoke-contract/contract/runner"
 	"github.com/flashback/revoke-contract/internal/shell"
+	"github.com/flashback/revoke-contract/internal/testkit"
 )
 
 // TestNoSecretInAnyOutput runs the revoke-mock and revoke-contract
@@ -42,7 +37,8 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			mockLog := filepath.Join(dir, "mock.log")
-			base := startMockProcess(t, bins.Mock, mockLog, "--sessions", mode, "--log-format", "json")
+			mock := startMockProcess(t, bins.Mock, mockLog, "--sessions", mode, "--log-format", "json")
+			base := mock.URL
 			tokens := filepath.Join(dir, "tokens.txt")
 			cmd := `tok=$(` + shell.Quote(bins.Mock) + ` token --url "$CONTRACT_BASE_URL" --user "$CONTRACT_USER") && printf '%s\n' "$tok" >> ` + shell.Quote(tokens) + ` && printf '%s\n' "$tok"`
 			res, err := runner.Run(context.Background(), runner.Options{BaseURL: base, TokenCmd: cmd, Strict: true, HTML: true,
@@ -54,7 +50,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 				t.Fatalf("exit %d against the mock in mode %s, want %d:\n%s", res.ExitCode, mode, want, res.Failures())
 			}
 			journal := fetchJournal(t, base)
-			stopMockProcess(t)
+			mock.Stop()
 			logged, err := os.ReadFile(mockLog)
 			if err != nil {
 				t.Fatal(err)
@@ -124,77 +120,11 @@ func formName(secret, form string) string {
 	return "escaped"
 }
 
-var mockReady = regexp.MustCompile(`"url":"(http://127\.0\.0\.1:\d+)"`)
-
 // startMockProcess runs the revoke-mock binary on a free port, its output
-// in logPath, and returns its base URL once it says it is ready.
-func startMockProcess(t *testing.T, bin, logPath string, args ...string) string {
+// in logPath, and returns it once it says it is ready (Process.URL); it is
+// stopped at the end of the test, or earlier by its Stop, after which the
+// log is complete.
+func startMockProcess(t *testing.T, bin, logPath string, args ...string) *testkit.Process {
 	t.Helper()
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	argv := append([]string{"--port", "0"}, args...)
-	if len(args) > 0 && args[0] == "proxy" { // a subcommand comes first
-		argv = append([]string{"proxy", "--port", "0"}, args[1:]...)
-	}
-	cmd := exec.Command(bin, argv...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); logf.Close(); close(exited) }()
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}
-	t.Cleanup(stop)
-	stopMockMu.Lock()
-	stopMock[t.Name()] = append(stopMock[t.Name()], stop)
-	stopMockMu.Unlock()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		f, err := os.Open(logPath)
-		if err == nil {
-			sc := bufio.NewScanner(f)
-			for sc.Scan() {
-				if m := mockReady.FindStringSubmatch(sc.Text()); m != nil {
-					f.Close()
-					return m[1]
-				}
-			}
-			f.Close()
-		}
-		select {
-		case <-exited:
-			data, _ := os.ReadFile(logPath)
-			t.Fatalf("revoke-mock exited before it was ready:\n%s", data)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatal("revoke-mock did not say it was ready within 30 s")
-	return ""
-}
-
-// stopMock stops the processes a test started, so that their logs are complete.
-// Parallel tests start processes at once: the map needs its lock.
-var (
-	stopMockMu sync.Mutex
-	stopMock   = map[string][]func(){}
-)
-
-func stopMockProcess(t *testing.T) {
-	stopMockMu.Lock()
-	stops := stopMock[t.Name()]
-	stopMockMu.Unlock()
-	for _, stop := range stops {
-		stop()
-	}
+	return testkit.Start(t, testkit.Options{Argv: testkit.MockArgv(bin, args...), LogPath: logPath})
 }

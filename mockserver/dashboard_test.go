@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flashback/revoke-contract/internal/testkit"
 	"github.com/flashback/revoke-contract/mockserver"
 )
 
@@ -134,7 +135,7 @@ func TestDashboardData(t *testing.T) {
 // TestDashboardPollsAreNotLogged: the page's periodic reads (marked with
 // Mock-Dashboard) stay out of the request log; its actions do not.
 func TestDashboardPollsAreNotLogged(t *testing.T) {
-	var logOut syncBuffer
+	var logOut testkit.Buffer
 	m := newMock(t, mockserver.Options{Logger: slog.New(slog.NewTextHandler(&logOut, nil))})
 	poll := http.Header{mockserver.DashboardHeader: {"poll"}}
 	m.do(http.MethodGet, "/__mock/requests", poll, "")

@@ -9,13 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/flashback/revoke-contract/internal/testenv"
+	"github.com/flashback/revoke-contract/internal/testkit"
 	"github.com/flashback/revoke-contract/mockserver"
 )
 
@@ -52,28 +52,11 @@ func TestParseLatency(t *testing.T) {
 	}
 }
 
-// goroutinesIn counts the goroutines whose stack shows fn.
-func goroutinesIn(fn string) int {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	n := 0
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, fn) {
-			n++
-		}
-	}
-	return n
-}
-
 // waitGoroutines waits (at most 20 s) until want goroutines show fn.
 func waitGoroutines(t *testing.T, fn string, want int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for goroutinesIn(fn) != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines in %s, want %d", goroutinesIn(fn), fn, want)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !testkit.Poll(20*time.Second, func() bool { return testkit.Goroutines(fn) == want }) {
+		t.Fatalf("%d goroutines in %s, want %d", testkit.Goroutines(fn), fn, want)
 	}
 }
 
@@ -98,7 +81,7 @@ func TestDelayedRequestWhoseClientLeavesStopsWaiting(t *testing.T) {
 			if c.setup != "" {
 				m.addScenario(c.setup)
 			}
-			before := goroutinesIn(waitFn)
+			before := testkit.Goroutines(waitFn)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, m.ts.URL+revokeAll, nil)
@@ -138,7 +121,7 @@ func TestControlAPIIsNeverDelayed(t *testing.T) {
 		t.Fatalf("health under --latency 60s: %v (the control API must not be delayed)", err)
 	}
 	resp.Body.Close()
-	if goroutinesIn(waitFn) != 0 {
+	if testkit.Goroutines(waitFn) != 0 {
 		t.Fatal("a control request waited")
 	}
 }

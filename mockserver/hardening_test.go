@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashback/revoke-contract/internal/testkit"
 	"github.com/flashback/revoke-contract/mockserver"
 )
 
@@ -17,15 +18,10 @@ func TestSlowHeadersAreCutOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := mockserver.NewHTTPServer(ln.Addr().String(), srv)
-	go func() { _ = hs.Serve(ln) }()
-	t.Cleanup(func() { _ = hs.Close() })
+	hs := mockserver.NewHTTPServer("", srv)
+	testkit.Serve(t, hs) // sets hs.Addr
 
-	conn, err := net.Dial("tcp", ln.Addr().String())
+	conn, err := net.Dial("tcp", hs.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,38 +2,20 @@ package mockserver_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/flashback/revoke-contract/internal/testkit"
 	"github.com/flashback/revoke-contract/mockserver"
 )
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func TestOneLogLinePerRequestWithoutTokens(t *testing.T) {
 	for _, format := range []string{"json", "text"} {
 		t.Run(format, func(t *testing.T) {
-			var out syncBuffer
+			var out testkit.Buffer
 			var h slog.Handler = slog.NewTextHandler(&out, nil)
 			if format == "json" {
 				h = slog.NewJSONHandler(&out, nil)

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -23,67 +22,19 @@ import (
 	"time"
 
 	"github.com/flashback/revoke-contract/contract/teeth"
+	"github.com/flashback/revoke-contract/internal/testkit"
 	"github.com/flashback/revoke-contract/mockserver"
 	"github.com/flashback/revoke-contract/spec/endpoint"
 )
 
-// taped wraps an upstream and keeps the status and body of its last answer,
-// to compare with what the proxy passed on.
-type taped struct {
-	next http.Handler
-	mu   sync.Mutex
-	last struct {
-		status int
-		header http.Header
-		body   []byte
-	}
-	calls int
-}
-
-type tapeWriter struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (w *tapeWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *tapeWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	w.body.Write(b)
-	return w.ResponseWriter.Write(b)
-}
-
-func (t *taped) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	tw := &tapeWriter{ResponseWriter: w}
-	t.next.ServeHTTP(tw, r)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.calls++
-	t.last.status, t.last.header, t.last.body = tw.status, w.Header().Clone(), tw.body.Bytes()
-}
-
-func (t *taped) lastAnswer() (int, http.Header, []byte, int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.last.status, t.last.header, t.last.body, t.calls
-}
-
 // proxyFor starts a proxy in front of upstream and returns its URL and log.
-func proxyFor(t *testing.T, upstream string, mod func(*mockserver.ProxyOptions)) (string, *syncBuffer) {
+func proxyFor(t *testing.T, upstream string, mod func(*mockserver.ProxyOptions)) (string, *testkit.Buffer) {
 	t.Helper()
 	u, err := url.Parse(upstream)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	opts := mockserver.ProxyOptions{Upstream: u, Logger: slog.New(slog.NewTextHandler(logs, nil))}
 	if mod != nil {
 		mod(&opts)
@@ -126,17 +77,6 @@ func call(t *testing.T, method, target string, header http.Header, body io.Reade
 	return answer{resp.StatusCode, resp.Header, data}
 }
 
-// eventually waits (at most 10 s) until cond holds: the proxy logs and
-// journals a request after the client has its answer.
-func eventually(cond func() bool) bool {
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if cond() {
-			return true
-		}
-	}
-	return cond()
-}
-
 func violationsOf(t *testing.T, a answer) []mockserver.Violation {
 	t.Helper()
 	raw := a.header.Get(mockserver.ViolationsHeader)
@@ -160,7 +100,7 @@ func TestProxyInFrontOfTheMockFindsNoViolation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up := &taped{next: mock}
+	up := &testkit.Recorder{Next: mock}
 	upstream := httptest.NewServer(up)
 	defer upstream.Close()
 	proxy, logs := proxyFor(t, upstream.URL, nil)
@@ -174,7 +114,8 @@ func TestProxyInFrontOfTheMockFindsNoViolation(t *testing.T) {
 		{"401 without credentials", nil, 401},
 	} {
 		got := call(t, http.MethodPost, proxy+endpoint.Path, c.header, nil)
-		status, header, body, _ := up.lastAnswer()
+		last := up.Last()
+		status, header, body := last.Status, last.Header, last.Body
 		if got.status != c.status || got.status != status || !bytes.Equal(got.body, body) {
 			t.Errorf("%s: the proxy answered %d %q, the mock %d %q (want %d, byte for byte)", c.name, got.status, got.body, status, body, c.status)
 		}
@@ -187,7 +128,7 @@ func TestProxyInFrontOfTheMockFindsNoViolation(t *testing.T) {
 			t.Errorf("%s: violations reported on a conforming answer: %+v", c.name, vs)
 		}
 	}
-	eventually(func() bool { return strings.Count(logs.String(), "msg=request") == 3 })
+	testkit.Poll(10*time.Second, func() bool { return strings.Count(logs.String(), "msg=request") == 3 })
 	if strings.Count(logs.String(), "msg=request") != 3 || strings.Contains(logs.String(), "disagree") || strings.Contains(logs.String(), "my-dev-token") {
 		t.Errorf("log:\n%s", logs)
 	}
@@ -224,7 +165,7 @@ func TestProxyInFrontOfBrokenBackends(t *testing.T) {
 	} {
 		t.Run(string(c.knob), func(t *testing.T) {
 			t.Parallel()
-			up := &taped{next: teeth.NewBackend(c.knob)}
+			up := &testkit.Recorder{Next: teeth.NewBackend(c.knob)}
 			upstream := httptest.NewServer(up)
 			defer upstream.Close()
 			proxy, logs := proxyFor(t, upstream.URL, nil)
@@ -249,7 +190,7 @@ func TestProxyInFrontOfBrokenBackends(t *testing.T) {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			got := answer{resp.StatusCode, resp.Header, body}
-			status, _, upBody, _ := up.lastAnswer()
+			status, upBody := up.Last().Status, up.Last().Body
 			if got.status != status || !bytes.Equal(got.body, upBody) {
 				t.Errorf("the proxy answered %d %q, the backend %d %q: want them byte for byte", got.status, got.body, status, upBody)
 			}
@@ -264,7 +205,7 @@ func TestProxyInFrontOfBrokenBackends(t *testing.T) {
 				t.Errorf("want a violation at %s saying %q; got %+v", c.location, c.says, vs)
 			}
 			if token != "" {
-				eventually(func() bool { return strings.Contains(logs.String(), "msg=request") })
+				testkit.Poll(10*time.Second, func() bool { return strings.Contains(logs.String(), "msg=request") })
 				for _, where := range []string{got.header.Get(mockserver.ViolationsHeader), logs.String(), string(call(t, http.MethodGet, proxy+"/__mock/requests", nil, nil).body)} {
 					if strings.Contains(where, token) {
 						t.Errorf("the token leaked: %s", where)
@@ -303,12 +244,7 @@ func TestProxyErrorsReplacesAViolatingAnswer(t *testing.T) {
 
 func TestProxyUpstreamUnreachableOrSlow(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + ln.Addr().String()
-	ln.Close()
+	closed := "http://" + testkit.FreeAddr(t)
 	proxy, _ := proxyFor(t, closed, nil)
 	got := call(t, http.MethodPost, proxy+endpoint.Path, bearer("my-dev-token"), nil)
 	if got.status != 502 || !strings.Contains(string(got.body), "upstream-unreachable") || !strings.Contains(string(got.body), closed) {
@@ -351,7 +287,7 @@ func TestProxyUpstreamUnreachableOrSlow(t *testing.T) {
 	if got.status != 504 || !strings.Contains(string(got.body), "body stalled") {
 		t.Errorf("a stalled body: want the 504 upstream-timeout problem saying the body stalled; got %d %s", got.status, got.body)
 	}
-	if !eventually(func() bool {
+	if !testkit.Poll(10*time.Second, func() bool {
 		return strings.Contains(logs.String(), "upstream_status=200") && strings.Contains(logs.String(), "status=504")
 	}) {
 		t.Errorf("the log line should tell the upstream's 200 from the 504 sent:\n%s", logs)
@@ -495,7 +431,7 @@ func TestProxyForwardsUnchangedButHopByHop(t *testing.T) {
 
 func TestProxyOwnsPreflightsAndControlAPI(t *testing.T) {
 	t.Parallel()
-	up := &taped{next: teeth.NewBackend(teeth.NoWWWAuthenticate)}
+	up := &testkit.Recorder{Next: teeth.NewBackend(teeth.NoWWWAuthenticate)}
 	upstream := httptest.NewServer(up)
 	defer upstream.Close()
 	proxy, _ := proxyFor(t, upstream.URL, func(o *mockserver.ProxyOptions) { o.CORSOrigins = []string{"http://app.test"} })
@@ -511,11 +447,11 @@ func TestProxyOwnsPreflightsAndControlAPI(t *testing.T) {
 	if health.status != 200 || !strings.Contains(string(health.body), `"mode":"proxy"`) || !strings.Contains(string(health.body), upstream.URL) {
 		t.Errorf("health: %d %s", health.status, health.body)
 	}
-	if _, _, _, calls := up.lastAnswer(); calls != 0 {
+	if calls := up.Count(); calls != 0 {
 		t.Errorf("the upstream saw %d requests the proxy owns", calls)
 	}
 	call(t, http.MethodPost, proxy+endpoint.Path, nil, nil)
-	eventually(func() bool {
+	testkit.Poll(10*time.Second, func() bool {
 		return strings.Contains(string(call(t, http.MethodGet, proxy+"/__mock/requests?method=POST", nil, nil).body), `"status":401`)
 	})
 	var j struct {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashback/revoke-contract/internal/testkit"
 	"github.com/flashback/revoke-contract/mockserver"
 )
 
@@ -72,7 +73,7 @@ func (m *mock) journal(query string) ([]journalEntry, string) {
 }
 
 func TestJournalRecordsWhatWasSentNeverTheToken(t *testing.T) {
-	var logOut syncBuffer
+	var logOut testkit.Buffer
 	m := newMock(t, mockserver.Options{Sessions: mockserver.SessionsIssued, Logger: slog.New(slog.NewTextHandler(&logOut, nil))})
 	tok := m.mint("alice")
 	sc := m.addScenario(`{"operation":"post__sessions_revoke-all","status":500,"times":1}`)["id"].(string)

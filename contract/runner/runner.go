@@ -103,6 +103,15 @@ func Cleanup() {
 	}
 }
 
+// Main is the TestMain of a package whose tests call Build or Run: it runs
+// the tests (m.Run, m a *testing.M), removes what Build compiled (Cleanup)
+// and exits with the tests' status.
+func Main(m interface{ Run() int }) {
+	code := m.Run()
+	Cleanup()
+	os.Exit(code)
+}
+
 // Options say how to run the suite.
 type Options struct {
 	BaseURL     string

@@ -18,6 +18,7 @@ import (
 
 	"github.com/flashback/revoke-contract/contract/runner"
 	"github.com/flashback/revoke-contract/internal/shell"
+	"github.com/flashback/revoke-contract/internal/testkit"
 )
 
 // exitCase is one row of contract/REPORT.md's exit-status table: it runs
@@ -70,13 +71,7 @@ var exitCases = map[string]exitCase{
 		return runBackend(t, NewBackend(Hangs), runner.Options{Timeout: time.Second}), "not sent: the backend did not answer"
 	},
 	"connection refused before any rule": func(t *testing.T) (runner.Result, string) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		return runAt(t, "http://"+addr, runner.Options{Token: "any-token-1234"}), "connection refused"
+		return runAt(t, "http://"+testkit.FreeAddr(t), runner.Options{Token: "any-token-1234"}), "connection refused"
 	},
 	"unknown host": func(t *testing.T) (runner.Result, string) {
 		return runAt(t, "http://no-such-host.invalid", runner.Options{Token: "any-token-1234", Timeout: 3 * time.Second}), "is not known (DNS)"
@@ -87,25 +82,11 @@ var exitCases = map[string]exitCase{
 		return runAt(t, srv.URL, runner.Options{Mint: true}), "--ca-cert"
 	},
 	"not an HTTP server": func(t *testing.T) (runner.Result, string) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ln.Close() })
-		go func() {
-			for {
-				conn, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				go func() {
-					defer conn.Close()
-					_, _ = bufio.NewReader(conn).ReadString('\n')
-					_, _ = io.WriteString(conn, "SSH-2.0-OpenSSH_9.2\r\n")
-				}()
-			}
-		}()
-		return runAt(t, "http://"+ln.Addr().String(), runner.Options{Token: "any-token-1234"}), "no answer"
+		addr := testkit.RawServer(t, func(conn net.Conn) {
+			_, _ = bufio.NewReader(conn).ReadString('\n')
+			_, _ = io.WriteString(conn, "SSH-2.0-OpenSSH_9.2\r\n")
+		})
+		return runAt(t, "http://"+addr, runner.Options{Token: "any-token-1234"}), "no answer"
 	},
 	"token command always fails": func(t *testing.T) (runner.Result, string) {
 		return runBackend(t, NewBackend(), runner.Options{TokenCmd: `echo "the login service is down" >&2; exit 1`}), "the token source never produced a token"

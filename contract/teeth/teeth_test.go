@@ -20,11 +20,7 @@ import (
 	"github.com/flashback/revoke-contract/internal/shell"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	runner.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { runner.Main(m) }
 
 // parallel bounds the suite runs at once: each is a process of its own,
 // busy on the CPU most of the time.

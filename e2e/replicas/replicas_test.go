@@ -13,15 +13,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,15 +25,10 @@ import (
 	"github.com/flashback/revoke-contract/internal/redistest"
 	"github.com/flashback/revoke-contract/internal/shell"
 	"github.com/flashback/revoke-contract/internal/testenv"
+	"github.com/flashback/revoke-contract/internal/testkit"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	runner.Cleanup()
-	os.Exit(code)
-}
-
-var ready = regexp.MustCompile(`"url":"(http://127\.0\.0\.1:\d+)"`)
+func TestMain(m *testing.M) { runner.Main(m) }
 
 // replica starts revoke-mock --store url and returns its base URL and log.
 func replica(t *testing.T, url string, args ...string) (string, string) {
@@ -46,44 +37,10 @@ func replica(t *testing.T, url string, args ...string) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logPath := filepath.Join(t.TempDir(), "mock.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// A generous store timeout: a loaded CI machine is slow; a Redis that
 	// is down refuses connections at once, whatever the timeout.
-	cmd := exec.Command(bins.Mock, append([]string{"--port", "0", "--log-format", "json", "--sessions", "issued", "--store", url, "--store-timeout", "30s"}, args...)...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); logf.Close(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		data, _ := os.ReadFile(logPath)
-		if m := ready.FindSubmatch(data); m != nil {
-			return string(m[1]), logPath
-		}
-		select {
-		case <-exited:
-			t.Fatalf("revoke-mock exited before it was ready:\n%s", data)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatal("revoke-mock was not ready within 30s")
-	return "", ""
+	p := testkit.StartMock(t, bins.Mock, append([]string{"--log-format", "json", "--sessions", "issued", "--store", url, "--store-timeout", "30s"}, args...)...)
+	return p.URL, p.LogPath
 }
 
 var client = &http.Client{Timeout: 30 * time.Second}
@@ -257,14 +214,7 @@ func TestTwoReplicasAreOneMock(t *testing.T) {
 // waitFor polls until cond holds, for at most 30 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s: not within 30s", what)
+	testkit.WaitFor(t, 30*time.Second, what, cond)
 }
 
 func health(t *testing.T, base string) (int, string) {
@@ -346,12 +296,7 @@ func TestUnreachableStoreAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testkit.FreeAddr(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bins.Mock, "--port", "0", "--store", "redis://:s3cretpass@"+addr+"/0").CombinedOutput()

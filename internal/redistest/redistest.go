@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/flashback/revoke-contract/internal/testenv"
+	"github.com/flashback/revoke-contract/internal/testkit"
 )
 
 // Server is one redis-server process (or none, between Kill and Restart).
@@ -54,7 +55,7 @@ func Start(t testing.TB, persist bool, args ...string) *Server {
 	s := &Server{Dir: t.TempDir(), bin: bin, t: t, persist: persist, args: args}
 	var err error
 	for range 5 { // a free port may be taken between the probe and the start
-		s.Addr = freeAddr(t)
+		s.Addr = testkit.FreeAddr(t)
 		if err = s.start(); err == nil {
 			t.Cleanup(s.Kill)
 			return s
@@ -84,7 +85,7 @@ func StartTLS(t testing.TB, args ...string) *Server {
 	}
 	var err error
 	for range 5 {
-		s.Addr = freeAddr(t)
+		s.Addr = testkit.FreeAddr(t)
 		_, port, _ := net.SplitHostPort(s.Addr)
 		s.args = append([]string{"--port", "0", "--tls-port", port, "--tls-cert-file", cert, "--tls-key-file", key,
 			"--tls-ca-cert-file", cert, "--tls-auth-clients", "no"}, args...)
@@ -118,15 +119,6 @@ func selfSigned(certPath, keyPath string) error {
 		return err
 	}
 	return os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
-}
-
-func freeAddr(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func (s *Server) start() error {

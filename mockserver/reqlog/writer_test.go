@@ -1,35 +1,19 @@
 package reqlog
 
 import (
-	"bytes"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flashback/revoke-contract/internal/testkit"
 )
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestConcurrentWritesAndCloses: lines written from many goroutines all
 // come out whole, the timer flushes without Close, and Close may be called
 // again and concurrently (under -race in make test).
 func TestConcurrentWritesAndCloses(t *testing.T) {
-	var out lockedBuffer
+	var out testkit.Buffer
 	w := NewWriter(&out, time.Millisecond)
 	var wg sync.WaitGroup
 	for g := range 8 {

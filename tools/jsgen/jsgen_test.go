@@ -16,11 +16,7 @@ import (
 	"github.com/flashback/revoke-contract/spec"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	runner.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { runner.Main(m) }
 
 func root(t *testing.T) string {
 	t.Helper()

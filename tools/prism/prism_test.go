@@ -14,6 +14,9 @@ import (
 	"github.com/flashback/revoke-contract/tools/prismrun"
 )
 
+// TestMain removes the binaries runner.Build compiled, if any.
+func TestMain(m *testing.M) { runner.Main(m) }
+
 // prismDeviations are the MUST rules Prism 5.14.2 (tools/package.json) breaks
 // as a mock of our spec, each verified by hand against the RFCs; the suite is
 // right to fail them. They are pinned so that this test notices when Prism

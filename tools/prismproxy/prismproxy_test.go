@@ -19,18 +19,16 @@ package prismproxy
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/flashback/revoke-contract/internal/testkit"
 	"github.com/flashback/revoke-contract/mockserver"
 	"github.com/flashback/revoke-contract/spec/endpoint"
 	"github.com/flashback/revoke-contract/tools/prismrun"
@@ -38,84 +36,10 @@ import (
 
 const path = endpoint.Path
 
-// exchange is one request the upstream saw and the answer it gave.
-type exchange struct {
-	prefer  string
-	hasAuth bool
-	status  int
-	header  http.Header
-	body    []byte
-}
-
-// recorder wraps an upstream handler and keeps every exchange.
-type recorder struct {
-	next http.Handler
-	mu   sync.Mutex
-	seen []exchange
-}
-
-type capture struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (c *capture) WriteHeader(code int) {
-	if c.status == 0 {
-		c.status = code
-	}
-	c.ResponseWriter.WriteHeader(code)
-}
-
-func (c *capture) Write(p []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
-	c.body.Write(p)
-	return c.ResponseWriter.Write(p)
-}
-
-func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	c := &capture{ResponseWriter: w}
-	r.next.ServeHTTP(c, req)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.seen = append(r.seen, exchange{
-		prefer:  req.Header.Get("Prefer"),
-		hasAuth: req.Header.Get("Authorization") != "",
-		status:  c.status,
-		header:  w.Header().Clone(),
-		body:    c.body.Bytes(),
-	})
-}
-
-func (r *recorder) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.seen)
-}
-
-func (r *recorder) last() exchange {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.seen[len(r.seen)-1]
-}
-
 // serve runs h on a free loopback port with the mock's hardened server.
 func serve(t *testing.T, h http.Handler) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := mockserver.NewHTTPServer(ln.Addr().String(), h)
-	go func() { _ = hs.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(ctx)
-	})
-	return "http://" + ln.Addr().String()
+	return testkit.Serve(t, mockserver.NewHTTPServer("", h))
 }
 
 type answer struct {
@@ -167,7 +91,7 @@ func TestPrismProxyPassesMockAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatalf("mockserver.New: %v", err)
 	}
-	rec := &recorder{next: mock}
+	rec := &testkit.Recorder{Next: mock}
 	upstream := serve(t, rec)
 
 	tok1, tok2 := randomToken(t), randomToken(t)
@@ -178,28 +102,28 @@ func TestPrismProxyPassesMockAnswers(t *testing.T) {
 
 	// passedThrough asserts that the request reached the mock and that
 	// Prism's answer is the mock's, unflagged.
-	passedThrough := func(t *testing.T, before int, got answer, wantStatus int, headers ...string) exchange {
+	passedThrough := func(t *testing.T, before int, got answer, wantStatus int, headers ...string) testkit.Exchange {
 		t.Helper()
-		if rec.count() != before+1 {
+		if rec.Count() != before+1 {
 			t.Fatalf("the request did not reach the mock (upstream saw %d requests, want %d); Prism answered %d %s",
-				rec.count()-before, 1, got.status, redact(string(got.body)))
+				rec.Count()-before, 1, got.status, redact(string(got.body)))
 		}
-		up := rec.last()
+		up := rec.Last()
 		if v := got.header.Get("sl-violations"); v != "" {
 			t.Errorf("Prism reports violations of the spec in the mock's answer: %s", redact(v))
 		}
-		if up.status != wantStatus {
-			t.Errorf("the mock answered %d, want %d (body %s)", up.status, wantStatus, redact(string(up.body)))
+		if up.Status != wantStatus {
+			t.Errorf("the mock answered %d, want %d (body %s)", up.Status, wantStatus, redact(string(up.Body)))
 		}
-		if got.status != up.status {
+		if got.status != up.Status {
 			t.Errorf("Prism answered %d, the mock %d: Prism did not pass the answer through (body %s)",
-				got.status, up.status, redact(string(got.body)))
+				got.status, up.Status, redact(string(got.body)))
 		}
-		if !bytes.Equal(got.body, up.body) {
-			t.Errorf("Prism's body differs from the mock's:\n prism: %s\n mock:  %s", redact(string(got.body)), redact(string(up.body)))
+		if !bytes.Equal(got.body, up.Body) {
+			t.Errorf("Prism's body differs from the mock's:\n prism: %s\n mock:  %s", redact(string(got.body)), redact(string(up.Body)))
 		}
 		for _, h := range append([]string{"Content-Type"}, headers...) {
-			if g, w := got.header.Get(h), up.header.Get(h); g != w || w == "" {
+			if g, w := got.header.Get(h), up.Header.Get(h); g != w || w == "" {
 				t.Errorf("header %s: Prism passed %q, the mock sent %q (want equal and present)", h, g, w)
 			}
 		}
@@ -207,7 +131,7 @@ func TestPrismProxyPassesMockAnswers(t *testing.T) {
 	}
 
 	t.Run("200 with a valid token", func(t *testing.T) {
-		before := rec.count()
+		before := rec.Count()
 		got := post(t, proxy, map[string]string{"Authorization": "Bearer " + tok1})
 		passedThrough(t, before, got, http.StatusOK)
 		var body struct {
@@ -219,11 +143,11 @@ func TestPrismProxyPassesMockAnswers(t *testing.T) {
 	})
 
 	t.Run("500 chosen with Prefer: code=500", func(t *testing.T) {
-		before := rec.count()
+		before := rec.Count()
 		got := post(t, proxy, map[string]string{"Authorization": "Bearer " + tok2, "Prefer": "code=500"})
 		up := passedThrough(t, before, got, http.StatusInternalServerError, "Preference-Applied")
-		if up.prefer != "code=500" {
-			t.Errorf("Prism did not forward the Prefer header: the mock got %q", up.prefer)
+		if up.RequestHeader.Get("Prefer") != "code=500" {
+			t.Errorf("Prism did not forward the Prefer header: the mock got %q", up.RequestHeader.Get("Prefer"))
 		}
 		if strings.Contains(string(got.body), "stoplight.io/prism") {
 			t.Errorf("the 500 is Prism's own, not the mock's: %s", got.body)
@@ -233,7 +157,7 @@ func TestPrismProxyPassesMockAnswers(t *testing.T) {
 	t.Run("401 from the mock for a revoked token", func(t *testing.T) {
 		// tok1's revoke-all above revoked every session of its user,
 		// tok1 included.
-		before := rec.count()
+		before := rec.Count()
 		got := post(t, proxy, map[string]string{"Authorization": "Bearer " + tok1})
 		passedThrough(t, before, got, http.StatusUnauthorized, "WWW-Authenticate")
 		if c := got.header.Get("WWW-Authenticate"); !strings.Contains(c, `error="invalid_token"`) {
@@ -242,18 +166,18 @@ func TestPrismProxyPassesMockAnswers(t *testing.T) {
 	})
 
 	t.Run("401 from the mock for a malformed token", func(t *testing.T) {
-		before := rec.count()
+		before := rec.Count()
 		got := post(t, proxy, map[string]string{"Authorization": "Bearer not a token"})
 		passedThrough(t, before, got, http.StatusUnauthorized, "WWW-Authenticate")
 	})
 
 	t.Run("401 without credentials", func(t *testing.T) {
-		before := rec.count()
+		before := rec.Count()
 		got := post(t, proxy, nil)
 		if got.status != http.StatusUnauthorized {
 			t.Fatalf("status %d, want 401: %s", got.status, got.body)
 		}
-		if rec.count() == before {
+		if rec.Count() == before {
 			// Prism answers this itself from the spec's security
 			// requirement; the mock is never asked. Its own 401 is
 			// checked no further: it says nothing about the mock.
@@ -264,8 +188,8 @@ func TestPrismProxyPassesMockAnswers(t *testing.T) {
 				"the mock's 401s are checked with a revoked and a malformed token instead")
 			return
 		}
-		up := rec.last()
-		if up.hasAuth {
+		up := rec.Last()
+		if up.RequestHeader.Get("Authorization") != "" {
 			t.Error("Prism added credentials to a request that had none")
 		}
 		passedThrough(t, before, got, http.StatusUnauthorized, "WWW-Authenticate")

@@ -5,18 +5,16 @@ package prismrun
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/flashback/revoke-contract/internal/modroot"
 	"github.com/flashback/revoke-contract/internal/testenv"
+	"github.com/flashback/revoke-contract/internal/testkit"
 )
 
 // Root is the repository root: the first folder above the working
@@ -49,72 +47,31 @@ func Start(t testing.TB, redact func(string) string, args ...string) string {
 	if redact == nil {
 		redact = func(s string) string { return s }
 	}
+	client := &http.Client{Timeout: 2 * time.Second}
 	for attempt := 1; ; attempt++ {
-		port := freePort(t)
-		logPath := filepath.Join(t.TempDir(), "prism.log")
-		logFile, err := os.Create(logPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, append(args, "-h", "127.0.0.1", "-p", fmt.Sprint(port))...)
-		cmd.Dir = root
-		cmd.Stdout, cmd.Stderr = logFile, logFile
-		cmd.Env = append(os.Environ(), "SCARF_ANALYTICS=false", "NO_COLOR=1")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			logFile.Close()
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		t.Cleanup(func() {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(5 * time.Second):
-			}
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // whatever is left in the group
-			logFile.Close()
-		})
+		port := testkit.FreePort(t)
 		base := fmt.Sprintf("http://127.0.0.1:%d", port)
-		err = waitHTTP(base, exited, 60*time.Second)
+		p, err := testkit.TryStart(t, testkit.Options{
+			Argv: append([]string{bin}, append(args, "-h", "127.0.0.1", "-p", fmt.Sprint(port))...),
+			Dir:  root,
+			Env:  append(os.Environ(), "SCARF_ANALYTICS=false", "NO_COLOR=1"),
+			// Prism prints no ready line: it is up once it answers HTTP at all.
+			Probe: func() bool {
+				resp, err := client.Get(base + "/__readiness_probe")
+				if err == nil {
+					resp.Body.Close()
+				}
+				return err == nil
+			},
+			StopTimeout: 5 * time.Second,
+		})
 		if err == nil {
 			return base
 		}
-		out, _ := os.ReadFile(logPath)
-		if attempt < 3 && strings.Contains(string(out), "EADDRINUSE") {
+		out := p.Output()
+		if attempt < 3 && strings.Contains(out, "EADDRINUSE") {
 			continue // the free port was taken meanwhile; try another
 		}
-		t.Fatalf("Prism did not come up: %v\n--- prism log ---\n%s", err, redact(string(out)))
+		t.Fatalf("Prism did not come up: %v\n--- prism log ---\n%s", err, redact(out))
 	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// waitHTTP polls base until any HTTP answer arrives, the process exits or
-// the time is up.
-func waitHTTP(base string, exited <-chan error, limit time.Duration) error {
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-exited:
-			return fmt.Errorf("prism exited: %v", err)
-		default:
-		}
-		if resp, err := client.Get(base + "/__readiness_probe"); err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return fmt.Errorf("no HTTP answer within %v", limit)
 }

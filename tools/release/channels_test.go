@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/flashback/revoke-contract/internal/testenv"
+	"github.com/flashback/revoke-contract/internal/testkit"
 )
 
 // TestNpxRevokeMock: make npm's packages, packed with npm pack and
@@ -74,8 +75,8 @@ func TestNpxRevokeMock(t *testing.T) {
 		t.Fatalf("npx revoke-mock --version: %v %q", err, out)
 	}
 
-	base := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
-	serve, logged := startServing(t, project, npmEnv, npx, "--offline", "revoke-mock", "--port", strings.TrimPrefix(base, "http://127.0.0.1:"))
+	base := fmt.Sprintf("http://127.0.0.1:%d", testkit.FreePort(t))
+	serve := startServing(t, project, npmEnv, npx, "--offline", "revoke-mock", "--port", strings.TrimPrefix(base, "http://127.0.0.1:"))
 	for _, step := range []struct {
 		token, want string
 	}{{"npx-frontend-token", "200"}, {"npx-frontend-token", "401"}} {
@@ -90,7 +91,7 @@ func TestNpxRevokeMock(t *testing.T) {
 	// npm exec itself then dies of the SIGINT, as npm does (a shell shows
 	// status 130); what matters is that the mock shut down gracefully and
 	// nothing of the group is left.
-	stopWith(t, serve, logged, func() error { return syscall.Kill(-serve.Process.Pid, syscall.SIGINT) }, "Ctrl-C (SIGINT to the process group)", syscall.SIGINT)
+	stopWith(t, serve, func() error { return syscall.Kill(-serve.Cmd.Process.Pid, syscall.SIGINT) }, "Ctrl-C (SIGINT to the process group)", syscall.SIGINT)
 	if _, err := exec.Command(curl, "-s", "-m", "5", base+"/__mock/health").Output(); err == nil {
 		t.Error("the mock still answers after npx stopped")
 	}
@@ -98,77 +99,40 @@ func TestNpxRevokeMock(t *testing.T) {
 	// A process manager stopping the launcher alone (SIGTERM to node): the
 	// launcher forwards it, the binary shuts down, the exit status is 0.
 	launcher := filepath.Join(project, "node_modules", ".bin", "revoke-mock")
-	direct, directLog := startServing(t, project, npmEnv, launcher, "--port", fmt.Sprint(freePort(t)))
-	stopWith(t, direct, directLog, func() error { return direct.Process.Signal(syscall.SIGTERM) }, "SIGTERM to the launcher only", 0)
+	direct := startServing(t, project, npmEnv, launcher, "--port", fmt.Sprint(testkit.FreePort(t)))
+	stopWith(t, direct, func() error { return direct.Cmd.Process.Signal(syscall.SIGTERM) }, "SIGTERM to the launcher only", 0)
 }
 
 // startServing starts argv in dir (a process group of its own) and waits
-// for the mock's ready line; the second result yields everything it wrote
-// once it has exited.
-func startServing(t *testing.T, dir string, env []string, argv ...string) (*exec.Cmd, chan string) {
+// for the mock's ready line.
+func startServing(t *testing.T, dir string, env []string, argv ...string) *testkit.Process {
 	t.Helper()
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir, cmd.Env = dir, env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	logged, ready := make(chan string, 1), make(chan struct{})
-	go func() {
-		var all strings.Builder
-		buf := make([]byte, 4096)
-		signalled := false
-		for {
-			n, err := out.Read(buf)
-			all.Write(buf[:n])
-			if !signalled && strings.Contains(all.String(), "revoke-mock ready") {
-				close(ready)
-				signalled = true
-			}
-			if err != nil {
-				logged <- all.String()
-				return
-			}
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("%v did not say it was ready within 60 s", argv)
-	}
-	return cmd, logged
+	return testkit.Start(t, testkit.Options{Argv: argv, Dir: dir, Env: env, Ready: regexp.MustCompile(`revoke-mock ready`)})
 }
 
 // stopWith signals a serving process and checks it stops cleanly: after
 // the mock's graceful shutdown, with exit status 0 (or, when diedOf is a
 // signal, dying of that signal), leaving no process of its group.
-func stopWith(t *testing.T, cmd *exec.Cmd, logged chan string, signal func() error, how string, diedOf syscall.Signal) {
+func stopWith(t *testing.T, p *testkit.Process, signal func() error, how string, diedOf syscall.Signal) {
 	t.Helper()
 	if err := signal(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	select {
-	case err := <-exited:
-		log := <-logged
+	case <-p.Exited():
+		err := p.Err()
 		var exit *exec.ExitError
 		switch {
 		case err == nil:
 		case diedOf != 0 && errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signaled() && exit.Sys().(syscall.WaitStatus).Signal() == diedOf:
 		default:
-			t.Errorf("after %s: %v (want exit status 0)\n%s", how, err, log)
+			t.Errorf("after %s: %v (want exit status 0)\n%s", how, err, p.Output())
 		}
-		// The group's last processes may still be exiting: wait for it to be
-		// empty, generously.
+		// The group's last processes may still be exiting (the mock under
+		// npx writes its last lines after npx is gone): wait for it to be
+		// empty, generously, then read the log.
 		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			if err := syscall.Kill(-cmd.Process.Pid, 0); errors.Is(err, syscall.ESRCH) {
+			if err := syscall.Kill(-p.Cmd.Process.Pid, 0); errors.Is(err, syscall.ESRCH) {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -176,7 +140,7 @@ func stopWith(t *testing.T, cmd *exec.Cmd, logged chan string, signal func() err
 				break
 			}
 		}
-		if !strings.Contains(log, "shutting down") {
+		if log := p.Output(); !strings.Contains(log, "shutting down") {
 			t.Errorf("after %s the mock did not shut down gracefully:\n%s", how, log)
 		}
 	case <-time.After(30 * time.Second):
@@ -373,13 +337,13 @@ func TestContainerImage(t *testing.T) {
 	}
 	// The entrypoint with the image's default arguments, and a port of the
 	// test's: buildah run does not apply ENTRYPOINT and CMD itself.
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	argv := append([]string{buildah}, global...)
 	argv = append(argv, "run", "--isolation", "chroot", "--network", "host", strings.TrimSpace(string(ctr)), "--")
 	argv = append(argv, cfg.Entrypoint...)
 	argv = append(argv, cfg.Cmd...)
 	argv = append(argv, "--port", fmt.Sprint(port))
-	base := startProcess(t, "", nil, argv)
+	base := testkit.Start(t, testkit.Options{Argv: argv}).URL
 	base = strings.Replace(base, "0.0.0.0", "127.0.0.1", 1)
 	if got := revokeAll(t, base, "a-token-from-the-container-test"); got != 200 {
 		t.Errorf("revoke-all through the container's entrypoint: %d, want 200", got)

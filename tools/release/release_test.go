@@ -1,13 +1,11 @@
 package release
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,11 +14,11 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/flashback/revoke-contract/internal/modroot"
+	"github.com/flashback/revoke-contract/internal/testkit"
 	"github.com/flashback/revoke-contract/spec"
 )
 
@@ -182,59 +180,12 @@ func errorsAs(err error, target **exec.ExitError) bool {
 	return ok
 }
 
-var readyURL = regexp.MustCompile(`url=(http://[0-9.:\[\]]+)|"url":"(http://[0-9.:\[\]]+)"`)
-
-// startMock runs a revoke-mock binary (or any argv that ends up running
-// one) on a free loopback port and returns its base URL once it says it is
-// ready; the process group is stopped at the end of the test.
-func startMock(t *testing.T, argv ...string) string {
+// startMock runs a revoke-mock binary on a free loopback port and returns
+// its base URL once it says it is ready; it is stopped at the end of the
+// test.
+func startMock(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	return startProcess(t, "", nil, append(argv, "--port", "0"))
-}
-
-func startProcess(t *testing.T, dir string, env []string, argv []string) string {
-	t.Helper()
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir, cmd.Env = dir, env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	found := make(chan string, 1)
-	var log strings.Builder
-	var mu sync.Mutex
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			mu.Lock()
-			log.WriteString(sc.Text() + "\n")
-			mu.Unlock()
-			if m := readyURL.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case found <- m[1] + m[2]:
-				default:
-				}
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
-	select {
-	case u := <-found:
-		return u
-	case <-time.After(60 * time.Second):
-		mu.Lock()
-		defer mu.Unlock()
-		t.Fatalf("%v: no ready line within 60 s:\n%s", argv, log.String())
-	}
-	return ""
+	return testkit.StartMock(t, bin, args...).URL
 }
 
 func tail(b []byte) string {
@@ -257,14 +208,4 @@ func revokeAll(t *testing.T, base, token string) int {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -19,11 +19,7 @@ import (
 	"github.com/flashback/revoke-contract/mockserver"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	runner.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { runner.Main(m) }
 
 // TestFlagsWinOverTheEnvironment: every setting reads its CONTRACT_*
 // variable, and a flag on the command line wins.

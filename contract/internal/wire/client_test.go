@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/flashback/revoke-contract/contract/internal/redact"
+	"github.com/flashback/revoke-contract/internal/testkit"
 )
 
 func testClient(t *testing.T, h http.Handler, timeout time.Duration) (*Client, *redact.Redactor, *Recorder) {
@@ -179,36 +180,14 @@ func TestClientSlowBody(t *testing.T) {
 // head, in a goroutine of its own. The connection is closed afterwards.
 func rawServer(t *testing.T, serve func(conn *net.TCPConn, head string)) *url.URL {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				br := bufio.NewReader(conn)
-				var head strings.Builder
-				for {
-					line, err := br.ReadString('\n')
-					head.WriteString(line)
-					if err != nil {
-						return
-					}
-					if line == "\r\n" {
-						break
-					}
-				}
-				serve(conn.(*net.TCPConn), head.String())
-			}()
+	addr := testkit.RawServer(t, func(conn net.Conn) {
+		head, err := testkit.ReadHead(bufio.NewReader(conn))
+		if err != nil {
+			return
 		}
-	}()
-	u, _ := url.Parse("http://" + ln.Addr().String())
+		serve(conn.(*net.TCPConn), head)
+	})
+	u, _ := url.Parse("http://" + addr)
 	return u
 }
 
@@ -256,17 +235,7 @@ func TestClientSendsExactly(t *testing.T) {
 // must not fill memory until the timeout; the raw path (hand-written
 // requests) is bounded like net/http's.
 func TestClientRawHugeHeaders(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
+	addr := testkit.RawServer(t, func(conn net.Conn) {
 		io.WriteString(conn, "HTTP/1.1 401 Unauthorized\r\nX-Endless: ")
 		chunk := []byte(strings.Repeat("a", 64<<10))
 		for {
@@ -274,8 +243,8 @@ func TestClientRawHugeHeaders(t *testing.T) {
 				return
 			}
 		}
-	}()
-	u, _ := url.Parse("http://" + ln.Addr().String())
+	})
+	u, _ := url.Parse("http://" + addr)
 	// A timeout far beyond the test's patience: only the size bound can end
 	// this exchange with the message below.
 	c := NewClient(u, 10*time.Minute, &redact.Redactor{}, &Recorder{})

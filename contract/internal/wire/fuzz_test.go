@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flashback/revoke-contract/contract/internal/redact"
+	"github.com/flashback/revoke-contract/internal/testkit"
 )
 
 // fuzzToken is the credential every fuzzed exchange carries. In a fuzzed
@@ -40,22 +41,8 @@ type fuzzServer struct {
 const fuzzStreamCap = 64 << 20
 
 func newFuzzServer(f *testing.F) *fuzzServer {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { ln.Close() })
 	s := &fuzzServer{done: make(chan bool, 16)}
-	s.u, _ = url.Parse("http://" + ln.Addr().String())
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(conn)
-		}
-	}()
+	s.u, _ = url.Parse("http://" + testkit.RawServer(f, s.serve))
 	return s
 }
 

@@ -6,65 +6,46 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/flashback/revoke-contract/internal/testkit"
 )
 
-// lockedBuffer is stdout for a server that writes from its goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-var readyURL = regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)|"url":"(http://127\.0\.0\.1:\d+)"`)
-
-// serve starts run() on a free port and returns its base URL, its stdout, a
+// serve starts run() on a free port (--port 0, after the subcommand if args
+// begin with one, such as "proxy") and returns its base URL, its stdout, a
 // way to stop it and a channel with its exit status.
-func serve(t *testing.T, args ...string) (string, *lockedBuffer, context.CancelFunc, chan int) {
+func serve(t *testing.T, args ...string) (string, *testkit.Buffer, context.CancelFunc, chan int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errOut := &lockedBuffer{}, &lockedBuffer{}
+	out, errOut := &testkit.Buffer{}, &testkit.Buffer{}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, append([]string{"--port", "0"}, args...), out, errOut) }()
+	argv := testkit.MockArgv("revoke-mock", args...)[1:]
+	go func() { done <- run(ctx, argv, out, errOut) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
 		case <-done:
 		case <-time.After(15 * time.Second):
-			t.Error("the mock did not stop within 15s")
+			t.Errorf("%v did not stop within 15s", argv)
 		}
 	})
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if m := readyURL.FindStringSubmatch(out.String()); m != nil {
+		if m := testkit.ReadyURL.FindStringSubmatch(out.String()); m != nil {
 			return m[1] + m[2], out, cancel, done
 		}
 		select {
 		case code := <-done:
-			t.Fatalf("run exited %d before it was ready: %s%s", code, out, errOut)
+			t.Fatalf("%v exited %d before it was ready: %s%s", argv, code, out, errOut)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	t.Fatalf("no ready line within 10s: %s", out)
+	t.Fatalf("%v: no ready line within 10s: %s%s", argv, out, errOut)
 	return "", nil, nil, nil
 }
 
@@ -159,12 +140,7 @@ func TestTokenSubcommand(t *testing.T) {
 	if code := run(context.Background(), []string{"token", "--url", base}, io.Discard, &errOut); code != 2 || !strings.Contains(errOut.String(), "--user") {
 		t.Errorf("without --user: exit %d, %q", code, errOut.String())
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + ln.Addr().String()
-	ln.Close()
+	closed := "http://" + testkit.FreeAddr(t)
 	errOut.Reset()
 	if code := run(context.Background(), []string{"token", "--url", closed, "--user", "a"}, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), "is the mock running") {
 		t.Errorf("nothing listening: exit %d, %q", code, errOut.String())

@@ -8,36 +8,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flashback/revoke-contract/internal/testkit"
 )
 
 // startProxy runs `revoke-mock proxy ARGS` on a free port and returns its URL and stdout.
-func startProxy(t *testing.T, args ...string) (string, *lockedBuffer) {
+func startProxy(t *testing.T, args ...string) (string, *testkit.Buffer) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out, errOut := &lockedBuffer{}, &lockedBuffer{}
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, append([]string{"proxy", "--port", "0"}, args...), out, errOut) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("the proxy did not stop within 15s")
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := readyURL.FindStringSubmatch(out.String()); m != nil {
-			return m[1] + m[2], out
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("revoke-mock proxy exited with %d: %s", code, errOut)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatalf("the proxy did not say it was ready: %s %s", out, errOut)
-	return "", nil
+	base, out, _, _ := serve(t, append([]string{"proxy"}, args...)...)
+	return base, out
 }
 
 func TestProxySubcommandInFrontOfTheMock(t *testing.T) {
