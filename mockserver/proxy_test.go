@@ -581,7 +581,7 @@ func TestProxyNamesBodiesTooBigToCheck(t *testing.T) {
 				t.Errorf("%s: want one violation naming the %s body as not validated, got %+v", name, c.source, vs)
 			}
 		}
-		if !eventually(func() bool {
+		if !testkit.Poll(10*time.Second, func() bool {
 			return strings.Count(string(call(t, http.MethodGet, proxy+"/__mock/requests", nil, nil).body), "not validated: the") == 4
 		}) {
 			t.Errorf("errors %v: the journal does not count the 4 bodies not validated:\n%.2000s", errorsMode, call(t, http.MethodGet, proxy+"/__mock/requests", nil, nil).body)
