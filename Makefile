@@ -174,7 +174,7 @@ race: npm-tools test-bins
 
 ## long: in full, the tests make test runs with -short (a policy test keeps
 ## this list complete); .ci/run runs it
-LONG_TESTS := TestImportedByAnotherModule|TestBuild|TestModelIsDeterministic|TestModelIsFairToCorrectBackends|TestVerdictIsSteady
+LONG_TESTS := TestImportedByAnotherModule|TestBuild|TestModelIsDeterministic|TestModelIsFairToCorrectBackends|TestVerdictIsSteady|TestModelIsFairToTheMock
 long: test-bins
 	$(UNIT_ENV) $(GO) test -count=1 -timeout 20m -run '^($(LONG_TESTS))$$' ./contract/runner ./contract/teeth
 

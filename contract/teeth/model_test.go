@@ -24,6 +24,7 @@ import (
 	"github.com/flashback/revoke-contract/contract/runner"
 	"github.com/flashback/revoke-contract/internal/shell"
 	"github.com/flashback/revoke-contract/internal/testenv"
+	"github.com/flashback/revoke-contract/mockserver"
 )
 
 // direct drives the model-based checker in this process against a teeth
@@ -37,7 +38,7 @@ type direct struct {
 	minted int
 }
 
-func newDirect(t *testing.T, b *Backend) *direct {
+func newDirect(t *testing.T, b http.Handler) *direct {
 	t.Helper()
 	srv := httptest.NewServer(b)
 	t.Cleanup(srv.Close)
@@ -189,6 +190,38 @@ func TestModelIsFairToCorrectBackends(t *testing.T) {
 	}
 	wg.Wait()
 	t.Logf("%d runs of %d backends", runs, len(backends))
+}
+
+// TestModelIsFairToTheMock: the mock (sessions issued by its control
+// API, as go test ./contract runs it) passes the model over 20 seeds (5 in
+// make test), with no probe (it has none), the runs in parallel.
+func TestModelIsFairToTheMock(t *testing.T) {
+	t.Parallel()
+	seeds := uint64(20)
+	if testing.Short() {
+		seeds = 5
+	}
+	var wg sync.WaitGroup
+	for seed := uint64(1); seed <= seeds; seed++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mock, err := mockserver.New(mockserver.Options{Sessions: mockserver.SessionsIssued})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			d := newDirect(t, mock)
+			cfg := model.Config{Seed: seed, DurabilityWait: 300 * time.Millisecond}
+			cfg.Script = model.Script{BaseURL: d.base, Mint: func(string) string { return "true" }}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			if res := model.Run(ctx, d, cfg); res.Violation != nil || res.Stopped != "" {
+				t.Errorf("seed %d: the mock failed the model (%s):\n%v", seed, res.Summary(), res.Violation)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // TestModelInfersCap: against a backend that keeps 10 live sessions per
