@@ -118,7 +118,10 @@ func TestModelFindsEveryDefect(t *testing.T) {
 			t.Parallel()
 			cfg := model.Config{Seed: 1, Steps: defectSteps}
 			if d.Durability {
-				cfg.DurabilityWait = 1500 * time.Millisecond
+				// The default length: the history is over long before the
+				// revocation wears off, and the durability check finds it,
+				// however loaded the machine.
+				cfg.Steps, cfg.DurabilityWait = model.DefaultSteps, 1500*time.Millisecond
 			}
 			res := explore(t, NewBackend(d.Knob), cfg)
 			v := res.Violation

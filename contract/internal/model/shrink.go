@@ -138,11 +138,16 @@ func (r *replayer) shrink(ctx context.Context, h []Step, first outcome) *Violati
 		}
 	}
 	v := bestOut.v
-	if k := v.killedAt; !v.control && k >= 0 && k < len(best) && best[k].Kind == Call && best[k].Form.Other && best[k].Form.Class == AuthPOST && r.replays < r.cfg.MaxReplays+1 {
+	if k := v.killedAt; !v.control && k >= 0 && k < len(best) && best[k].Kind == Call && best[k].Form.Other && best[k].Form.Class == AuthPOST && r.replays < r.cfg.MaxReplays+2 {
+		// Blamed on the identity variation only when the history shows the
+		// violation again now, and the documented call in its place does
+		// not: a violation that needs time (a revocation that wears off)
+		// shows either way.
 		cand := append([]Step(nil), best...)
 		cand[k].Form = &CanonicalForm
-		r.replays++
-		if _, o := r.run(ctx, cand, nil, 0, true); o.v == nil && o.stopped == "" {
+		r.replays += 2
+		_, again := r.run(ctx, best, nil, 0, true)
+		if _, o := r.run(ctx, cand, nil, 0, true); again.v != nil && again.v.rule == rule && o.v == nil && o.stopped == "" {
 			v.rule = RuleIdentity
 			v.what = "the revoke-all naming another user did not revoke the caller's sessions (the documented call in its place does): " + v.what
 		}
