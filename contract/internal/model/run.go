@@ -518,23 +518,17 @@ func (st *runState) judge(ctx context.Context, h []Step, i int, s Step, ex *wire
 			// It must have changed nothing: the session still works.
 			st.followUps = append(st.followUps, Step{Kind: Call, Sess: x.n, Form: &CanonicalForm})
 		}
-	case PathVariant:
+	case PathVariant, DupAuth:
+		// A lenient router or header parser may have treated it as the
+		// documented call: a dead token must not pass, a live one's user
+		// may have lost its sessions.
 		switch {
 		case dead && ok:
 			return st.acceptedDead(x, ex, i, f)
 		case ok:
 			st.maybeRevoked(x.user, i)
 			st.followUp(x.n)
-			return got + fmt.Sprintf(" (the backend may treat this path as the endpoint: sessions of %s may be revoked)", x.user)
-		}
-	case DupAuth:
-		switch {
-		case dead && ok:
-			return st.acceptedDead(x, ex, i, f)
-		case ok:
-			st.maybeRevoked(x.user, i)
-			st.followUp(x.n)
-			return got + fmt.Sprintf(" (sessions of %s may be revoked)", x.user)
+			return got + fmt.Sprintf(" (the backend may treat it as the documented call: sessions of %s may be revoked)", x.user)
 		}
 	}
 	return got
