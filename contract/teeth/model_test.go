@@ -2,7 +2,6 @@ package teeth
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +24,7 @@ import (
 	"github.com/flashback/revoke-contract/internal/shell"
 	"github.com/flashback/revoke-contract/internal/testenv"
 	"github.com/flashback/revoke-contract/mockserver"
+	"github.com/flashback/revoke-contract/mockserver/controlclient"
 )
 
 // direct drives the model-based checker in this process against a teeth
@@ -34,8 +34,6 @@ import (
 type direct struct {
 	client *wire.Client
 	base   string
-	mu     sync.Mutex
-	minted int
 }
 
 func newDirect(t *testing.T, b http.Handler) *direct {
@@ -53,20 +51,7 @@ func (d *direct) Do(ctx context.Context, r wire.Request) *wire.Exchange {
 }
 
 func (d *direct) Mint(ctx context.Context, user string) (string, error) {
-	req, _ := http.NewRequestWithContext(ctx, "POST", d.base+"/__mock/sessions", strings.NewReader(`{"user":"`+user+`"}`))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var out struct{ Token string }
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Token == "" {
-		return "", fmt.Errorf("mint: %d %v", resp.StatusCode, err)
-	}
-	d.mu.Lock()
-	d.minted++
-	d.mu.Unlock()
-	return out.Token, nil
+	return controlclient.Mint(ctx, http.DefaultClient, d.base, user)
 }
 
 func (d *direct) Left(string) int { return -1 }
