@@ -41,9 +41,11 @@ var exitCases = map[string]exitCase{
 		return runBackend(t, NewBackend(AcceptsNoHeader), runner.Options{}), "FAILED AUTH-001"
 	},
 	"timeout during a rule": func(t *testing.T) (runner.Result, string) {
+		mostlyWaiting(t)
 		return runBackend(t, NewBackend(Hangs), runner.Options{Timeout: time.Second}), "no answer within 1s"
 	},
 	"slow body during a rule": func(t *testing.T) (runner.Result, string) {
+		mostlyWaiting(t)
 		return runBackend(t, NewBackend(DripsBody), runner.Options{Timeout: time.Second}), "the body did not arrive within 1s"
 	},
 	"connection reset during a rule": func(t *testing.T) (runner.Result, string) {
@@ -53,6 +55,7 @@ var exitCases = map[string]exitCase{
 		return runBackend(t, NewBackend(InvalidJSON200), runner.Options{}), "FAILED SCHEMA-001"
 	},
 	"headers, then the body stalls": func(t *testing.T) (runner.Result, string) {
+		mostlyWaiting(t)
 		return runBackend(t, NewBackend(StallsAfterHeaders), runner.Options{Timeout: time.Second}), "the body did not arrive within 1s (0 bytes received)"
 	},
 	"connection reset in the middle of the body": func(t *testing.T) (runner.Result, string) {
@@ -68,12 +71,14 @@ var exitCases = map[string]exitCase{
 		return runBackend(t, NewBackend(RedirectLoop), runner.Options{}), "FAILED HTTP-006"
 	},
 	"circuit breaker open": func(t *testing.T) (runner.Result, string) {
+		mostlyWaiting(t)
 		return runBackend(t, NewBackend(Hangs), runner.Options{Timeout: time.Second}), "not sent: the backend did not answer"
 	},
 	"connection refused before any rule": func(t *testing.T) (runner.Result, string) {
 		return runAt(t, "http://"+testkit.FreeAddr(t), runner.Options{Token: "any-token-1234"}), "connection refused"
 	},
 	"unknown host": func(t *testing.T) (runner.Result, string) {
+		mostlyWaiting(t)
 		return runAt(t, "http://no-such-host.invalid", runner.Options{Token: "any-token-1234", Timeout: 3 * time.Second}), "is not known (DNS)"
 	},
 	"TLS certificate not trusted": func(t *testing.T) (runner.Result, string) {
@@ -89,6 +94,7 @@ var exitCases = map[string]exitCase{
 		return runAt(t, "http://"+addr, runner.Options{Token: "any-token-1234"}), "no answer"
 	},
 	"token command always fails": func(t *testing.T) (runner.Result, string) {
+		mostlyWaiting(t)
 		return runBackend(t, NewBackend(), runner.Options{TokenCmd: `echo "the login service is down" >&2; exit 1`}), "the token source never produced a token"
 	},
 	"rate limited (429) on every request": func(t *testing.T) (runner.Result, string) {
@@ -100,6 +106,7 @@ var exitCases = map[string]exitCase{
 		return runAt(t, srv.URL, runner.Options{Token: "any-token-1234"}), "rate limited: the backend answered 429"
 	},
 	"429 storm with Retry-After: 1": func(t *testing.T) (runner.Result, string) {
+		mostlyWaiting(t)
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusTooManyRequests)
@@ -108,6 +115,7 @@ var exitCases = map[string]exitCase{
 		return runAt(t, srv.URL, runner.Options{Token: "any-token-1234"}), "not waited on again"
 	},
 	"rate limited token command, then a token": func(t *testing.T) (runner.Result, string) {
+		mostlyWaiting(t)
 		bins, err := runner.Build()
 		if err != nil {
 			t.Fatal(err)
@@ -150,8 +158,7 @@ func runAt(t *testing.T, base string, o runner.Options) runner.Result {
 	if o.LabelFilter == "" {
 		o.LabelFilter = "!model" // the exit statuses of the rules; the model's are model_test.go's
 	}
-	parallel <- struct{}{}
-	defer func() { <-parallel }()
+	defer slot(t)()
 	o.BaseURL = base
 	res, err := runner.Run(context.Background(), o)
 	if err != nil {

@@ -101,6 +101,7 @@ type Defect struct {
 	Should bool   // a SHOULD rule: fails only in strict mode, a finding otherwise
 	Only   bool   // no other rule may fail: the rule catches what the others miss
 	Slow   bool   // needs a short CONTRACT_TIMEOUT (hangs or drips)
+	Waits  bool   // its run mostly waits (a call held until the client gives up), as Slow ones do
 	Says   string // when set, the failure report must contain it
 }
 
@@ -152,7 +153,7 @@ var Defects = []Defect{
 	{Knob: RevokesOnlyCurrent, Rule: "REV-002"},
 	{Knob: RevokesEveryone, Rule: "REV-003"},
 	{Knob: BansUser, Rule: "REV-004"},
-	{Knob: ConcurrentRevoke500, Rule: "REV-005"},
+	{Knob: ConcurrentRevoke500, Rule: "REV-005", Waits: true},
 	{Knob: RevokedComeBackAfterLogin, Rule: "REV-006"},
 	{Knob: RevokesFirstPage, Rule: "REV-007", Only: true, Says: "of 30 survived the revoke-all"},
 	// What a network or a crashing server adds

@@ -298,13 +298,13 @@ func TestModelHistoryReproduces(t *testing.T) {
 	b := NewBackend(UserIDHeaderWins)
 	srv := httptest.NewServer(b)
 	defer srv.Close()
-	parallel <- struct{}{}
+	release := slot(t)
 	// Sessions from the backend's token URL: a process per session would
 	// cost some hundreds of starts (TestReferenceBackendPassesStrict runs
 	// the model with a token command).
 	res, err := runner.Run(context.Background(), runner.Options{BaseURL: srv.URL, Mint: true, LabelFilter: "model", HTML: true,
 		Args: []string{"--steps", fmt.Sprint(defectSteps), "--durability-wait", "0s", "--sessions-per-user", "1000"}})
-	<-parallel
+	release()
 	if err != nil {
 		t.Fatal(err)
 	}

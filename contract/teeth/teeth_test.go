@@ -3,6 +3,7 @@ package teeth
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,11 +22,47 @@ import (
 	"github.com/flashback/revoke-contract/internal/shell"
 )
 
-func TestMain(m *testing.M) { runner.Main(m) }
+// TestMain lets go test run up to 32 of this package's parallel tests at
+// once (unless -parallel says otherwise), not GOMAXPROCS: most of them wait
+// more than they compute (a backend that hangs or drips, Retry-After, a
+// revocation that wears off), and the suite runs that do compute are
+// bounded by cpuSlots. At the default of 2, the waits came one after
+// another: the package took 80-100 s, of which ~50 s of CPU.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		if err := flag.Set("test.parallel", "32"); err != nil {
+			panic(err)
+		}
+	}
+	runner.Main(m)
+}
 
-// parallel bounds the suite runs at once: each is a process of its own,
-// busy on the CPU most of the time.
-var parallel = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+// cpuSlots bounds the suite runs at once that are busy on the CPU most of
+// their time (a process each); waitSlots those that mostly wait (marked by
+// mostlyWaiting).
+var (
+	cpuSlots  = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+	waitSlots = make(chan struct{}, 16)
+	waiting   sync.Map // *testing.T -> true
+)
+
+// mostlyWaiting marks t's suite runs as ones that spend their time waiting
+// for a timeout or a Retry-After, so that they do not hold a CPU slot.
+func mostlyWaiting(t *testing.T) { waiting.Store(t, true) }
+
+// slot takes a slot for one of t's suite runs; the function returned
+// gives it back.
+func slot(t *testing.T) (release func()) {
+	ch := cpuSlots
+	if _, ok := waiting.Load(t); ok {
+		ch = waitSlots
+	}
+	ch <- struct{}{}
+	return func() { <-ch }
+}
 
 // run runs the suite once against b, minting sessions with one POST to the
 // backend's /__mock/sessions each (CONTRACT_TOKEN_URL): a token command
@@ -40,8 +78,7 @@ func runWith(t *testing.T, b *Backend, o runner.Options) runner.Result {
 		// The rules' defects: the model's are model_test.go's.
 		o.LabelFilter = "!model"
 	}
-	parallel <- struct{}{}
-	defer func() { <-parallel }()
+	defer slot(t)()
 	srv := httptest.NewServer(b)
 	defer srv.Close()
 	o.BaseURL, o.Deadline = srv.URL, 3*time.Minute
@@ -212,6 +249,9 @@ func TestEveryDefectFailsItsRule(t *testing.T) {
 			if d.Slow {
 				timeout = time.Second
 			}
+			if d.Slow || d.Waits {
+				mostlyWaiting(t)
+			}
 			res := run(t, NewBackend(d.Knob), false, timeout)
 			if d.Should {
 				// Not strict: reported as a finding, the run passes.
@@ -251,9 +291,9 @@ func TestStaticTokenOnly(t *testing.T) {
 	srv := httptest.NewServer(b)
 	defer srv.Close()
 	token := mintDirect(t, b, "primary")
-	parallel <- struct{}{}
+	release := slot(t)
 	res, err := runner.Run(context.Background(), runner.Options{BaseURL: srv.URL, Token: token, Strict: true})
-	<-parallel
+	release()
 	if err != nil {
 		t.Fatal(err)
 	}
