@@ -30,17 +30,23 @@ mock:
 	$(GO) build -o $(GOBIN_DIR)/revoke-mock ./mockserver/cmd/revoke-mock
 	exec $(GOBIN_DIR)/revoke-mock $(MOCK_FLAGS)
 
-## test: everything the README promises, in two rounds of parallel steps:
-## vet (which compiles everything the rest needs) beside the downloads, the
-## staticcheck install and the race-checked packages (their instrumented
-## build shares nothing with vet's, and npm ci leaves the CPU idle); then
-## staticcheck, the spec lint and the other tests (-short). Go steps that
-## compile the same packages never run at the same time. .ci/run runs the
-## rest after it (docs/testing.md).
+## test: everything the README promises, as one graph of parallel steps:
+## go vet (which compiles everything the other Go steps need) beside the
+## downloads (go mod tidy -diff, the npm tools, the staticcheck install)
+## and the race-checked packages (their instrumented build shares nothing
+## with vet's); staticcheck and the other tests (-short) as soon as vet is
+## done, the spec lint as soon as the npm tools are there. Two go commands
+## that compile the same packages never run at once (each would do the
+## work). .ci/run runs the rest after it (docs/testing.md).
 test:
 	@rm -f $(SKIP_LOG)
-	@$(MAKE) --no-print-directory -j4 --output-sync=line govet tidy npm-tools $(STATICCHECK) unit-race; rc=$$?; [ $$rc = 0 ] || { $(REPORT_SKIPS); exit $$rc; }
-	@$(MAKE) --no-print-directory -j4 --output-sync=line staticcheck lint spec-diff unit-plain; rc=$$?; $(REPORT_SKIPS); exit $$rc
+	@$(MAKE) --no-print-directory -j4 --output-sync=line IN_MAKE_TEST=1 govet tidy npm-tools unit-race staticcheck lint spec-diff unit-plain; rc=$$?; $(REPORT_SKIPS); exit $$rc
+
+# Within make test only: what reuses vet's compiled packages waits for it
+# (alone, make staticcheck or make unit-plain need no vet first).
+ifeq ($(IN_MAKE_TEST),1)
+staticcheck test-bins: | govet
+endif
 
 ## vet: gofmt, go vet and go mod tidy -diff
 vet: govet tidy
@@ -113,8 +119,13 @@ unit-race:
 # -short: the tests that cost more than a few seconds and check nothing a
 # README promise needs beyond their shortened form run in full in .ci/run
 # (make long, make release-check, make race); docs/testing.md lists them.
+# -p: go test runs this many packages at once (default: the CPUs). Many of
+# them mostly wait (a browser, Prism, subprocesses, timeouts), so 4 keep two
+# cores busy where 2 left them idle between the long packages.
+UNIT_P ?= 4
+
 unit-plain: npm-tools test-bins
-	$(UNIT_ENV) $(GO) test -short -count=1 -timeout 15m $$($(GO) list ./... | grep -vxFf <($(GO) list $(RACE_PKGS)))
+	$(UNIT_ENV) $(GO) test -short -count=1 -p $(UNIT_P) -timeout 15m $$($(GO) list ./... | grep -vxFf <($(GO) list $(RACE_PKGS)))
 
 # Built with the tests' own configuration (go vet's), so they reuse what it
 # compiled: a new machine compiles every package once. What ships (static,
