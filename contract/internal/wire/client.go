@@ -426,7 +426,10 @@ func describeError(err error, gotHeaders bool, bodyBytes int, timeout time.Durat
 		return fmt.Sprintf("no answer within %s (CONTRACT_TIMEOUT): the backend hangs or is too slow", timeout)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused: nothing listens at the base URL"
-	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
+	case isReset(err) || !gotHeaders && errors.Is(err, io.EOF) && writerReset(err):
+		// The reader may see the end of a connection whose reset the
+		// writer saw first (a backend that resets while a large body is
+		// being sent): a reset either way.
 		if gotHeaders {
 			return fmt.Sprintf("connection reset by the backend in the middle of the body (%d bytes received)", bodyBytes)
 		}
@@ -435,9 +438,19 @@ func describeError(err error, gotHeaders bool, bodyBytes int, timeout time.Durat
 		if gotHeaders {
 			return fmt.Sprintf("the backend closed the connection in the middle of the body (%d bytes received)", bodyBytes)
 		}
-		return "the backend closed the connection without an answer" + stillSending(err)
+		return "the backend closed the connection before any answer" + stillSending(err)
 	}
 	return "no valid answer: " + err.Error()
+}
+
+func isReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// writerReset reports whether the request's writer ended in a reset.
+func writerReset(err error) bool {
+	var se *sendError
+	return errors.As(err, &se) && se.writeErr != nil && isReset(se.writeErr)
 }
 
 // stillSending says how far the request had got when the connection ended
