@@ -87,7 +87,7 @@ lint: npm-tools
 # mockserver/redisstore is the exception: it depends on go-redis (small,
 # with two dependencies of its own), whose instrumented build is some
 # seconds; its locks and atomics guard what every request touches.
-RACE_PKGS := ./internal/... ./contract/internal/... ./mockserver/store ./mockserver/reqlog ./mockserver/controlclient ./mockserver/scenario ./mockserver/journal ./mockserver/reload ./mockserver/netlimit ./mockserver/redisstore
+RACE_PKGS := ./internal/... ./contract/internal/... ./mockserver/store ./mockserver/reqlog ./mockserver/controlclient ./mockserver/scenario ./mockserver/journal ./mockserver/reload ./mockserver/netlimit ./mockserver/redisstore ./tools/gotest
 
 # Programs the tests start as subprocesses, built once, like any `go build`.
 TEST_BIN := $(GOBIN_DIR)/test
@@ -112,9 +112,13 @@ unit:
 	@rm -f $(SKIP_LOG)
 	@$(MAKE) --no-print-directory -j2 --output-sync=line unit-race unit-plain; rc=$$?; $(REPORT_SKIPS); exit $$rc
 
+# tools/gotest is go test with the linked test binaries from the build
+# cache (go test links each again on every run: ~50 s of CPU here).
+GOTEST = $(GO) run ./tools/gotest -bin $(GOBIN_DIR)/gotest/$@
+
 unit-race:
-	$(UNIT_ENV) $(GO) test -race -count=1 -timeout 10m $(RACE_PKGS)
-	$(UNIT_ENV) $(GO) test -count=1 -timeout 5m -run '^TestRevokedNeverComesBack$$' ./mockserver/store
+	$(UNIT_ENV) $(GOTEST) -race -timeout 10m $(RACE_PKGS)
+	$(UNIT_ENV) $(GOTEST) -timeout 5m ./mockserver/store -- -run '^TestRevokedNeverComesBack$$'
 
 # -short: the tests that cost more than a few seconds and check nothing a
 # README promise needs beyond their shortened form run in full in .ci/run
@@ -123,9 +127,12 @@ unit-race:
 # them mostly wait (a browser, Prism, subprocesses, timeouts), so 4 keep two
 # cores busy where 2 left them idle between the long packages.
 UNIT_P ?= 4
+# The longest packages start first, so that none of them is left alone at
+# the end.
+UNIT_FIRST := contract/teeth,e2e,tools/lintcheck,e2e/replicas,mockserver
 
 unit-plain: npm-tools test-bins
-	$(UNIT_ENV) $(GO) test -short -count=1 -p $(UNIT_P) -timeout 15m $$($(GO) list ./... | grep -vxFf <($(GO) list $(RACE_PKGS)))
+	$(UNIT_ENV) $(GOTEST) -p $(UNIT_P) -timeout 15m -first $(UNIT_FIRST) $$($(GO) list ./... | grep -vxFf <($(GO) list $(RACE_PKGS))) -- -short
 
 # Built with the tests' own configuration (go vet's), so they reuse what it
 # compiled: a new machine compiles every package once. What ships (static,
