@@ -40,19 +40,25 @@ func TestShortAndFolder(t *testing.T) {
 	}
 	t.Chdir(mod)
 	var out bytes.Buffer
-	code := run(&out, false, 2, time.Minute, "bad", filepath.Join(t.TempDir(), "bin"), []string{"./..."}, []string{"-short"})
+	bin, cache := filepath.Join(t.TempDir(), "bin"), filepath.Join(t.TempDir(), "cache")
+	code := run(&out, false, 2, time.Minute, "bad", bin, cache, []string{"./..."}, []string{"-short"})
 	got := out.String()
 	if code != 1 {
 		t.Errorf("exit %d, want 1:\n%s", code, got)
 	}
 	for _, want := range []string{
-		`(?m)^ok  \texample.com/m/good\t[0-9.]+s$`,
-		`(?m)^FAIL\texample.com/m/bad\t[0-9.]+s$`,
+		`(?m)^ok  \texample.com/m/good\t[0-9.]+s\t\(CPU [0-9.]+s\)$`,
+		`(?m)^FAIL\texample.com/m/bad\t[0-9.]+s\t\(CPU [0-9.]+s\)$`,
 		`the failure's own words`,
 		`(?m)^\?   \texample.com/m/none\t\[no test files\]$`,
 	} {
 		if !regexp.MustCompile(want).MatchString(got) {
 			t.Errorf("the output does not match %s:\n%s", want, got)
+		}
+	}
+	for _, dir := range []string{bin, cache} {
+		if _, err := os.Stat(filepath.Join(dir, "good.test")); err != nil {
+			t.Errorf("the binary is not in %s: %v", dir, err)
 		}
 	}
 	if strings.Contains(got, "TestShortAndFolder") {
