@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/chromedp/cdproto/accessibility"
@@ -39,8 +40,29 @@ func dashboardChecks(t *testing.T, b *browser) {
 		curl := testenv.LookPath(t, "the dashboard test", "apt-get install curl", "curl")
 		// --cors-origins names another origin: the page, served by the mock
 		// itself, must work all the same (its calls are same-origin).
-		m := startMock(t, mockserver.Options{Sessions: mockserver.SessionsLazy, CORSOrigins: []string{"http://app.example.test"}})
+		// The listener's counts, as revoke-mock's netlimit.Listener reports
+		// them in GET /__mock/health (netlimit's tests make them happen).
+		var evicted atomic.Uint64
+		evicted.Store(7)
+		conns := func() mockserver.ConnStatus {
+			return mockserver.ConnStatus{Max: 1024, Open: 5, Idle: 3, Pending: 1, EvictedIdle: evicted.Load(), EvictedHeader: 2, EvictedTooLarge: 1, Waited: 4}
+		}
+		m := startMock(t, mockserver.Options{Sessions: mockserver.SessionsLazy, CORSOrigins: []string{"http://app.example.test"}, ConnStatus: conns})
 		tab, console := b.openWatched(t, m.base+"/__mock/", `button[data-status="500"]`)
+
+		// Connections: every count of the health endpoint, live.
+		waitVisible(t, tab, `#conns`)
+		cell := func(key string) string {
+			return `document.querySelector('#conn-rows tr[data-key="` + key + `"] td')?.textContent`
+		}
+		for key, want := range map[string]string{"open": "5", "idle": "3", "pending": "1", "evictedIdle": "7", "evictedHeader": "2", "evictedTooLarge": "1", "waited": "4"} {
+			waitJS(t, tab, cell(key)+` === "`+want+`"`, "the dashboard's "+key+" count "+want)
+		}
+		if got := textOf(t, tab, `#conns-cap`); got != "(cap 1024)" {
+			t.Errorf("the connections card says %q, want (cap 1024)", got)
+		}
+		evicted.Store(8)
+		waitJS(t, tab, cell("evictedIdle")+` === "8"`, "an eviction to show on the next poll")
 
 		const tok1, tok2 = "dashboard-curl-token-Q1w2E3r4", "dashboard-curl-token-T5y6U7i8"
 		if st, _ := curlRevoke(t, curl, m.base, tok1); st != 200 {

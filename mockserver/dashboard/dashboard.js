@@ -340,6 +340,36 @@
     setLive(paused ? "paused" : "live", !paused);
   });
 
+  // --- connections (GET /__mock/health) ---------------------------------------
+
+  // The counts of revoke-mock's listener; a mock without one (in a test
+  // process) reports none and the card stays hidden.
+  const connRows = [
+    ["open", "Open now"], ["idle", "Idle (keep-alive)"], ["pending", "Sending their header"],
+    ["evictedIdle", "Closed while idle, to make room"], ["evictedHeader", "Closed while slow to send their header"],
+    ["evictedTooLarge", "Refused: header too large (431)"], ["waited", "Waited for a slot (every one busy)"],
+  ];
+  async function refreshHealth() {
+    const h = await call("GET", "health", undefined, true);
+    const c = h.data ? h.data.connections : null; // a 503 (store down) reports them too
+    $("conns").hidden = !c;
+    if (!c) return;
+    $("conns-cap").textContent = "(cap " + Number(c.max) + ")";
+    const body = $("conn-rows");
+    body.textContent = "";
+    for (const [key, label] of connRows) {
+      const tr = document.createElement("tr");
+      tr.dataset.key = key;
+      const th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = label;
+      const td = document.createElement("td");
+      td.textContent = String(Number(c[key] || 0));
+      tr.append(th, td);
+      body.append(tr);
+    }
+  }
+
   // --- polling ---------------------------------------------------------------
 
   let timer = null;
@@ -348,7 +378,7 @@
     if (locked) return;
     if (!paused && !document.hidden) {
       try {
-        await Promise.all([refreshJournal(false), refreshScenarios(false), refreshUsers(false)]);
+        await Promise.all([refreshJournal(false), refreshScenarios(false), refreshUsers(false), refreshHealth()]);
         setLive("live", true);
       } catch (e) {
         if (e instanceof Locked) return;
