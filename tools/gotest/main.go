@@ -68,37 +68,11 @@ func run(w io.Writer, race bool, par int, timeout time.Duration, first, bin, cac
 		fmt.Fprintln(os.Stderr, "gotest:", err)
 		return 2
 	}
-	if bin == "" {
-		if bin, err = os.MkdirTemp("", "gotest-"); err != nil {
-			fmt.Fprintln(os.Stderr, "gotest:", err)
-			return 2
-		}
-		defer os.RemoveAll(bin)
-	}
-	// Emptied first: what an earlier run built there (another
-	// configuration, a package since removed) is never run.
-	if bin, err = filepath.Abs(bin); err != nil {
+	bin, out, cleanup, err := folders(bin, cache)
+	defer cleanup()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "gotest:", err)
 		return 2
-	}
-	if err := os.RemoveAll(bin); err != nil {
-		fmt.Fprintln(os.Stderr, "gotest:", err)
-		return 2
-	}
-	if err := os.MkdirAll(bin, 0o755); err != nil {
-		fmt.Fprintln(os.Stderr, "gotest:", err)
-		return 2
-	}
-	out := bin
-	if cache != "" {
-		// Linked there, where go finds them up to date next time.
-		if out, err = filepath.Abs(cache); err == nil {
-			err = os.MkdirAll(out, 0o755)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "gotest:", err)
-			return 2
-		}
 	}
 	build := []string{"test", "-c", "-o", out + string(filepath.Separator)}
 	if race {
@@ -130,6 +104,7 @@ func run(w io.Writer, race bool, par int, timeout time.Duration, first, bin, cac
 		}
 		flags = append(flags, f)
 	}
+	verbose := slices.Contains(flags, "-test.v") || slices.Contains(flags, "-test.v=true")
 	var mu sync.Mutex // one package's lines at a time
 	failed := false
 	sem := make(chan struct{}, par)
@@ -148,7 +123,7 @@ func run(w io.Writer, race bool, par int, timeout time.Duration, first, bin, cac
 				fmt.Fprintf(w, "FAIL\t%s\t%.3fs\t(CPU %.1fs)\n", p.ImportPath, elapsed.Seconds(), cpu.Seconds())
 				return
 			}
-			if slices.Contains(flags, "-test.v") || slices.Contains(flags, "-test.v=true") {
+			if verbose {
 				w.Write(out)
 			}
 			fmt.Fprintf(w, "ok  \t%s\t%.3fs\t(CPU %.1fs)\n", p.ImportPath, elapsed.Seconds(), cpu.Seconds())
@@ -159,6 +134,35 @@ func run(w io.Writer, race bool, par int, timeout time.Duration, first, bin, cac
 		return 1
 	}
 	return 0
+}
+
+// folders returns the absolute folder the binaries run from (a temporary
+// one when bin is empty, removed by cleanup), emptied, so that what an
+// earlier run built there (another configuration, a package since
+// removed) is never run; and the folder they are linked in: cache when
+// set, else bin itself.
+func folders(bin, cache string) (runDir, linkDir string, cleanup func(), err error) {
+	cleanup = func() {}
+	if bin == "" {
+		if bin, err = os.MkdirTemp("", "gotest-"); err != nil {
+			return "", "", cleanup, err
+		}
+		tmp := bin
+		cleanup = func() { os.RemoveAll(tmp) }
+	}
+	if bin, err = filepath.Abs(bin); err == nil {
+		if err = os.RemoveAll(bin); err == nil {
+			err = os.MkdirAll(bin, 0o755)
+		}
+	}
+	if err != nil || cache == "" {
+		return bin, bin, cleanup, err
+	}
+	// Linked there, where go finds them up to date next time.
+	if cache, err = filepath.Abs(cache); err == nil {
+		err = os.MkdirAll(cache, 0o755)
+	}
+	return bin, cache, cleanup, err
 }
 
 // buildInto runs go with build (go test -c -o out/ ...) and, when out is a

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -600,5 +601,26 @@ func TestClientMutualTLS(t *testing.T) {
 	c.Configure(Settings{RootCAs: pool, Certificates: []tls.Certificate{cert}})
 	if ex := c.Do(context.Background(), "T", post("x")); ex.Status != 401 {
 		t.Fatalf("with the CA and a client certificate: %d %q", ex.Status, ex.Err)
+	}
+}
+
+// TestResetSeenByTheWriter: when the writer of a large request saw the
+// reset and the reader only the end of the connection, the error says
+// reset, with how far the request got; a close the writer did not see as
+// a reset is a close. Both say "before any answer". (Which of the two the
+// reader sees is timing: TestClientResetBeforeAnswer cannot choose it.)
+func TestResetSeenByTheWriter(t *testing.T) {
+	for _, c := range []struct {
+		writeErr error
+		want     string
+	}{
+		{syscall.ECONNRESET, "connection reset by the backend before any answer, while the request was still being sent (10 of 100 bytes written)"},
+		{syscall.EPIPE, "connection reset by the backend before any answer, while the request was still being sent (10 of 100 bytes written)"},
+		{nil, "the backend closed the connection before any answer, while the request was still being sent (10 of 100 bytes written)"},
+	} {
+		err := &sendError{err: io.EOF, sent: 10, total: 100, writeDone: c.writeErr != nil, writeErr: c.writeErr}
+		if got := describeError(err, false, 0, time.Second, false); got != c.want {
+			t.Errorf("writer's error %v: %q, want %q", c.writeErr, got, c.want)
+		}
 	}
 }
