@@ -10,7 +10,7 @@ package journal
 import (
 	"slices"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 )
 
@@ -129,51 +129,55 @@ func (r *Ring) TryClear() error { r.Clear(); return nil }
 // Keeps reports whether f selects e (shared journals filter with it).
 func (f Filter) Keeps(e *Entry) bool { return f.keeps(e) }
 
-// Ring keeps the last Size entries. Add takes no lock: it claims a
-// sequence number with an atomic add and publishes the entry into its slot
-// with a compare-and-swap (a slower writer never overwrites a newer entry).
-// Memory is bounded by the size, whatever the run's length.
+// Ring keeps the last Size entries, by value: recording a request
+// allocates nothing here (an entry on the heap per request was a third of
+// the journal's cost, and garbage for the collector). The slots grow with
+// the entries recorded up to the size, so a large --journal-size costs
+// memory only once it fills. A mutex guards them: Add holds it for one
+// copy; List for one pass over the slots. Memory is bounded by the size,
+// whatever the run's length.
 type Ring struct {
-	slots []atomic.Pointer[Entry]
-	next  atomic.Uint64 // the last sequence number handed out
-	floor atomic.Uint64 // entries with Seq <= floor were cleared
+	mu    sync.Mutex
+	size  int
+	slots []Entry
+	next  uint64 // the last sequence number handed out
+	floor uint64 // entries with Seq <= floor were cleared
 }
 
 var _ Store = (*Ring)(nil)
 
 // NewRing keeps the last size entries (size < 1 is 1).
 func NewRing(size int) *Ring {
-	return &Ring{slots: make([]atomic.Pointer[Entry], max(size, 1))}
+	size = max(size, 1)
+	return &Ring{size: size, slots: make([]Entry, 0, min(size, 1024))}
 }
 
 // Size is how many entries the ring keeps.
-func (r *Ring) Size() int { return len(r.slots) }
+func (r *Ring) Size() int { return r.size }
 
 // Add implements Store.
 func (r *Ring) Add(e Entry) {
-	e.Seq = r.next.Add(1)
-	slot := &r.slots[(e.Seq-1)%uint64(len(r.slots))]
-	for {
-		old := slot.Load()
-		if old != nil && old.Seq > e.Seq {
-			return // the ring went round while this request was slow
-		}
-		if slot.CompareAndSwap(old, &e) {
-			return
-		}
+	r.mu.Lock()
+	r.next++
+	e.Seq = r.next
+	if len(r.slots) < r.size {
+		r.slots = append(r.slots, e)
+	} else {
+		r.slots[(e.Seq-1)%uint64(r.size)] = e
 	}
+	r.mu.Unlock()
 }
 
 // List implements Store.
 func (r *Ring) List(f Filter) []Entry {
-	floor := r.floor.Load()
 	out := []Entry{}
+	r.mu.Lock()
 	for i := range r.slots {
-		e := r.slots[i].Load()
-		if e != nil && e.Seq > floor && f.keeps(e) {
+		if e := &r.slots[i]; e.Seq > r.floor && f.keeps(e) {
 			out = append(out, *e)
 		}
 	}
+	r.mu.Unlock()
 	slices.SortFunc(out, func(a, b Entry) int {
 		switch {
 		case a.Seq > b.Seq:
@@ -192,10 +196,7 @@ func (r *Ring) List(f Filter) []Entry {
 // Clear implements Store: every entry recorded so far is hidden, and
 // overwritten as new ones come.
 func (r *Ring) Clear() {
-	for {
-		n, fl := r.next.Load(), r.floor.Load()
-		if n <= fl || r.floor.CompareAndSwap(fl, n) {
-			return
-		}
-	}
+	r.mu.Lock()
+	r.floor = r.next
+	r.mu.Unlock()
 }

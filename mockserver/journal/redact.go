@@ -114,29 +114,33 @@ func (r *Redactor) Headers(h http.Header) []Header {
 // name suggests a secret (token, key, secret, password, session, auth) by
 // a fingerprint. It allocates nothing for a usual request when b has room.
 func (r *Redactor) AppendHeaders(b []byte, h http.Header) []byte {
-	var stack [24]string
-	names := stack[:0]
-	for name := range h {
-		names = append(names, name)
+	type field struct {
+		name   string
+		values []string
 	}
-	// Insertion sort: a request has a handful of headers, and sort.Strings
+	var stack [24]field
+	fields := stack[:0]
+	for name, values := range h {
+		fields = append(fields, field{name, values})
+	}
+	// Insertion sort: a request has a handful of headers, and sort.Slice
 	// would allocate on every request.
-	for i := 1; i < len(names); i++ {
-		for j := i; j > 0 && names[j] < names[j-1]; j-- {
-			names[j], names[j-1] = names[j-1], names[j]
+	for i := 1; i < len(fields); i++ {
+		for j := i; j > 0 && fields[j].name < fields[j-1].name; j-- {
+			fields[j], fields[j-1] = fields[j-1], fields[j]
 		}
 	}
-	for _, name := range names {
-		for _, v := range h[name] {
+	for _, f := range fields {
+		for _, v := range f.values {
 			if len(b) > 0 {
 				b = append(b, '\n')
 			}
-			b = append(b, name...)
+			b = append(b, f.name...)
 			b = append(b, ": "...)
 			switch {
-			case name == "Authorization" || name == "Proxy-Authorization":
+			case f.name == "Authorization" || f.name == "Proxy-Authorization":
 				b = r.appendCredential(b, v)
-			case secretName(name):
+			case secretName(f.name):
 				b = r.appendFingerprint(b, v)
 			default:
 				b = appendLine(b, v)
@@ -149,7 +153,7 @@ func (r *Redactor) AppendHeaders(b []byte, h http.Header) []byte {
 // appendLine appends v with any line break replaced, so that one value
 // stays one line (net/http refuses them anyway).
 func appendLine(b []byte, v string) []byte {
-	if !strings.ContainsAny(v, "\r\n") {
+	if strings.IndexByte(v, '\n') < 0 && strings.IndexByte(v, '\r') < 0 {
 		return append(b, v...)
 	}
 	for i := 0; i < len(v); i++ {
