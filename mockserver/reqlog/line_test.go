@@ -38,6 +38,12 @@ func TestAppendIsSlogsFormat(t *testing.T) {
 		{time.Date(2026, 1, 2, 3, 4, 5, 999999999, time.UTC), "PO ST", "/a b=c\"d\\e", 401, time.Hour, 0, "auth.unknown -> example 401/invalid_token"},
 		{time.Time{}, "", "", 0, -time.Second, -1, ""},
 		{time.Date(2026, 5, 5, 5, 5, 5, 1e6, time.UTC), "GET", "/ä/\u2028/\t/\x00/\x7f/\xff/日本", 404, 999, 3, "route.not-found"},
+		// The same second again (the formatted second is reused), the same
+		// instant in another zone (it is not), and the second after.
+		{time.Date(2026, 5, 5, 5, 5, 5, 998e6, time.UTC), "GET", "/", 200, 1, 1, "a \"b\""},
+		{time.Date(2026, 5, 5, 5, 5, 5, 998e6, time.UTC).In(zone), "GET", "/", 200, 1, 1, "a\tb"},
+		{time.Date(2026, 5, 5, 5, 5, 6, 0, time.UTC).In(zone), "GET", "/", 200, 1, 1, "a b"},
+		{time.Date(1969, 12, 31, 23, 59, 59, 5e8, time.UTC), "GET", "/", 200, 1, 1, "~ !"},
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	alphabet := []string{"a", "Z", "0", " ", "=", "\"", "\\", "\n", "\t", "\x01", "\x7f", "ä", "\u2028", "\u2029", "\xff", "日", "/", "?", "<", "&", "\u00a0", "\u200b"}
