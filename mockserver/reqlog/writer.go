@@ -11,9 +11,12 @@ import (
 // Lines are handed to the output in batches of about flushAt bytes, by the
 // flusher; a writer that finds maxBuffered bytes waiting writes them itself
 // (an output slower than the requests holds them back rather than growing
-// the buffer without end).
+// the buffer without end). A buffer starts with room for bufCap bytes: the
+// lines that come while the flusher is being scheduled fit without growing
+// it (a grown buffer is live heap, which the collector's target triples).
 const (
-	flushAt     = 64 << 10
+	flushAt     = 32 << 10
+	bufCap      = 48 << 10
 	maxBuffered = 1 << 20
 )
 
@@ -42,7 +45,7 @@ type Writer struct {
 
 // NewWriter starts a Writer over w that flushes every interval.
 func NewWriter(w io.Writer, interval time.Duration) *Writer {
-	lw := &Writer{out: w, cur: make([]byte, 0, flushAt+4<<10), spare: make([]byte, 0, flushAt+4<<10),
+	lw := &Writer{out: w, cur: make([]byte, 0, bufCap), spare: make([]byte, 0, bufCap),
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(lw.done)
@@ -100,8 +103,8 @@ func (lw *Writer) Flush() error {
 			lw.mu.Unlock()
 		}
 	}
-	if cap(b) > maxBuffered+flushAt {
-		b = make([]byte, 0, flushAt+4<<10) // one large line grew it: do not keep it
+	if cap(b) > bufCap {
+		b = make([]byte, 0, bufCap) // a burst grew it: do not keep it
 	}
 	lw.spare = b[:0]
 	return err
