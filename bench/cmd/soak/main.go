@@ -34,7 +34,17 @@ func main() {
 	conns := flag.Int("conns", 4, "client connections")
 	only := flag.String("only", "", `"memory" or "hostile": run one part only`)
 	rounds := flag.Int("rounds", 3, "rounds of each row of the hostile table (its medians)")
+	row := flag.String("row", "", `the hostile table's rows whose attack has this in its name ("slowloris 10k"); all by default`)
+	attackSpec := flag.String("attacker", "", "run as the hostile table's attacker process: kind=count,... (started by soak itself)")
+	attackAddr := flag.String("attacker-addr", "", "the address the attacker process opens its connections to (loopback)")
 	flag.Parse()
+	if *attackSpec != "" {
+		if err := attackerMain(*attackSpec, *attackAddr); err != nil {
+			fmt.Fprintln(os.Stderr, "soak:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
 	dir, err := os.MkdirTemp("", "soak-")
@@ -59,7 +69,7 @@ func main() {
 		}
 	}
 	if *only != "memory" {
-		if err := hostile(ctx, bin, bare, max(*rounds, 1), os.Stdout); err != nil {
+		if err := hostile(ctx, bin, bare, max(*rounds, 1), *row, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "soak:", err)
 			os.Exit(1)
 		}
