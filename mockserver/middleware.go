@@ -113,13 +113,14 @@ func (s *Server) record(next http.Handler) http.Handler {
 		end := time.Now()
 		if journaling {
 			var buf [1024]byte
-			headers := s.redactor.AppendHeaders(buf[:0], r.Header)
-			n := len(headers)
-			all := string(s.redactor.AppendHeaders(headers, rw.Header())) // one allocation for both
+			// The answer's headers repeat from request to request: their
+			// text comes from the redactor's cache.
+			headers := string(s.redactor.AppendHeaders(buf[:0], r.Header))
+			answer := s.redactor.HeadersText(rw.Header())
 			// A journal that cannot record loses the entry: the answer is
 			// already given, and the store's health says it is down.
 			_ = s.journal.TryAdd(journal.Entry{Time: start, Method: r.Method, Path: r.URL.Path, Query: s.redactor.Query(r.URL.RawQuery),
-				Headers: all[:n], ResponseHeaders: strings.TrimPrefix(all[n:], "\n"), ResponseBytes: int64(w.bytes), BodyBytes: max(r.ContentLength, 0), Status: w.status,
+				Headers: headers, ResponseHeaders: answer, ResponseBytes: int64(w.bytes), BodyBytes: max(r.ContentLength, 0), Status: w.status,
 				Operation: w.operation, Decision: w.decision, Scenario: w.scenario, Duration: end.Sub(start), User: w.user})
 		}
 		if !logging {

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -169,4 +170,50 @@ func TestFingerprintCacheAgreesWithTheComputation(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestHeadersTextAgreesWithAppendHeaders: the cached text of a header set
+// is the text AppendHeaders writes for it, over random sets drawn from a
+// small alphabet (so that sets repeat, and differ from a cached one by one
+// value, one name or one field more), from several goroutines at once, and
+// after a cached set's values were changed in place.
+func TestHeadersTextAgreesWithAppendHeaders(t *testing.T) {
+	r := NewRedactor()
+	names := []string{"Content-Type", "Vary", "Cache-Control", "Www-Authenticate", "Set-Cookie", "X-Api-Key", "Content-Length"}
+	values := []string{"a", "b", "Bearer realm=\"x\"", "no-store", "s=1", "Origin", "62"}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 7))
+			for range 3000 {
+				h := http.Header{}
+				for range rng.IntN(5) {
+					name := names[rng.IntN(len(names))]
+					for range 1 + rng.IntN(2) {
+						h[name] = append(h[name], values[rng.IntN(len(values))])
+					}
+				}
+				if got, want := r.HeadersText(h), string(r.AppendHeaders(nil, h)); got != want {
+					t.Errorf("HeadersText(%v) = %q, want %q", h, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	h := http.Header{"Vary": {"Origin"}, "Cache-Control": {"no-store"}}
+	first := r.HeadersText(h)
+	h["Vary"][0] = "Accept" // the same map and slice, another value
+	if got, want := r.HeadersText(h), string(r.AppendHeaders(nil, h)); got != want || got == first {
+		t.Fatalf("after a value changed in place: %q, want %q (not %q)", got, want, first)
+	}
+	big := http.Header{}
+	for i := range maxCachedFields + 1 {
+		big[fmt.Sprintf("X-F%d", i)] = []string{"v"}
+	}
+	if got, want := r.HeadersText(big), string(r.AppendHeaders(nil, big)); got != want {
+		t.Fatalf("a large set: %q, want %q", got, want)
+	}
 }
