@@ -67,14 +67,7 @@ func startAttacker(ctx context.Context, addr string, parts []hostilePart) (opene
 	}
 	stop = func() {
 		_ = in.Close() // the attacker closes its connections and exits
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
+		waitOrKill(cmd, 30*time.Second)
 	}
 	// Its one line: "open N", once the connections are doing their harm
 	// (it stops opening after two minutes by itself).

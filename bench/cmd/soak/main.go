@@ -89,14 +89,7 @@ func startMock(ctx context.Context, bin string, args ...string) (base string, pi
 	}
 	stop = func() {
 		_ = mock.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = mock.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = mock.Process.Kill()
-			<-done
-		}
+		waitOrKill(mock, 15*time.Second)
 	}
 	base = fmt.Sprintf("http://127.0.0.1:%d", port)
 	if err := waitReady(ctx, base); err != nil {
@@ -104,6 +97,18 @@ func startMock(ctx context.Context, bin string, args ...string) (base string, pi
 		return "", 0, nil, err
 	}
 	return base, mock.Process.Pid, stop, nil
+}
+
+// waitOrKill waits for cmd to exit, and kills it after grace.
+func waitOrKill(cmd *exec.Cmd, grace time.Duration) {
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		_ = cmd.Process.Kill()
+		<-done
+	}
 }
 
 func run(ctx context.Context, bin string, requests, mints, conns int, out io.Writer) error {
