@@ -209,6 +209,19 @@ func TestHeadersTextAgreesWithAppendHeaders(t *testing.T) {
 	if got, want := r.HeadersText(h), string(r.AppendHeaders(nil, h)); got != want || got == first {
 		t.Fatalf("after a value changed in place: %q, want %q (not %q)", got, want, first)
 	}
+	// A set with a secret is never kept by the cache, which holds values
+	// as they are.
+	secret := http.Header{"Set-Cookie": {"session=s3cret-value"}, "Vary": {"Origin"}}
+	_ = r.HeadersText(secret)
+	for i := range r.texts {
+		if c := r.texts[i].Load(); c != nil {
+			for _, f := range c.fields {
+				if strings.Contains(strings.Join(f.values, ","), "s3cret") {
+					t.Fatalf("the cache kept a secret's value: %v", c.fields)
+				}
+			}
+		}
+	}
 	big := http.Header{}
 	for i := range maxCachedFields + 1 {
 		big[fmt.Sprintf("X-F%d", i)] = []string{"v"}

@@ -177,6 +177,11 @@ func (r *Redactor) HeadersText(h http.Header) string {
 	}
 	c := &headersText{fields: make([]field, 0, len(h)), text: string(r.AppendHeaders(nil, h))}
 	for name, values := range h {
+		if name == "Authorization" || name == "Proxy-Authorization" || secretName(name) {
+			// The cache keeps values as they are: never a secret's, so a
+			// set with one is formatted every time.
+			return c.text
+		}
 		c.fields = append(c.fields, field{name, append([]string(nil), values...)})
 	}
 	r.texts[r.next.Add(1)%uint32(len(r.texts))].Store(c)
