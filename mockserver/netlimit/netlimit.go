@@ -79,22 +79,37 @@ type Stats struct {
 
 // Listener accepts at most Max connections at once (one more waits in
 // Accept, the rest in the kernel's queue).
+//
+// A connection's state and the time it entered it are atomics of its own,
+// changed without a lock as its requests come and go: a keep-alive request
+// passes through three states, and a lock shared by every connection,
+// taken three times per request, was a cost all of them paid under load.
+// The lock guards the set of open connections and the counts; whoever
+// needs the oldest header or the longest idle connection (Accept at the
+// cap, the sweeper under pressure, Stats) scans the set under it, and
+// closes a connection only by moving it, with a compare-and-swap, out of
+// the state it was chosen in: a connection that began a request meanwhile
+// is not closed.
 type Listener struct {
 	net.Listener
 	cfg  Config
 	now  func() time.Time
+	base time.Time // tracked.at counts nanoseconds since base
 	done chan struct{}
 	once sync.Once
 
-	mu      sync.Mutex
-	open    int
-	pending list // header not finished, oldest first
-	idle    list // keep-alive between requests, idle longest first
-	doomed  list // refused for a header over the limit
+	// waiters counts Accepts waiting for a slot (at most the one goroutine
+	// that calls Accept): a connection that turns idle wakes it only then.
+	waiters atomic.Int32
 	freed   chan struct{}
-	stats   Stats
-	logged  Stats // what the last log line reported
-	logAt   time.Time
+	lastID  atomic.Uint64
+
+	mu     sync.Mutex
+	open   int
+	conns  []*tracked // every open connection, in no order (tracked.idx)
+	stats  Stats
+	logged Stats // what the last log line reported
+	logAt  time.Time
 }
 
 // New wraps l with a cap of n (>= 1) and default deadlines.
@@ -121,8 +136,11 @@ func newListener(l net.Listener, cfg Config, now func() time.Time) *Listener {
 	if cfg.MaxHeaderBytes <= 0 {
 		cfg.MaxHeaderBytes = http.DefaultMaxHeaderBytes
 	}
-	return &Listener{Listener: l, cfg: cfg, now: now, done: make(chan struct{}), freed: make(chan struct{}, 1)}
+	return &Listener{Listener: l, cfg: cfg, now: now, base: now(), done: make(chan struct{}), freed: make(chan struct{}, 1)}
 }
+
+// clock is the listener's time, in nanoseconds since it was made.
+func (l *Listener) clock() int64 { return int64(l.now().Sub(l.base)) }
 
 // Attach makes srv report its connections' states to l, keeping any hook
 // srv already has, and takes srv's header and idle timeouts as the
@@ -151,7 +169,17 @@ func (l *Listener) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.stats
-	s.Max, s.Open, s.Idle, s.Pending, s.TooLarge = l.cfg.Max, l.open, l.idle.n, l.pending.n, l.doomed.n
+	s.Max, s.Open = l.cfg.Max, l.open
+	for _, t := range l.conns {
+		switch t.st.Load() {
+		case stIdle:
+			s.Idle++
+		case stPending:
+			s.Pending++
+		case stDoomed:
+			s.TooLarge++
+		}
+	}
 	return s
 }
 
@@ -162,11 +190,19 @@ func (l *Listener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &tracked{l: l, conn: c}
+	t := &tracked{l: l, conn: c, id: l.lastID.Add(1)}
+	t.at.Store(l.clock())
+	t.st.Store(stPending)
 	l.mu.Lock()
 	l.open++
-	t.at = l.now()
-	l.pending.push(t)
+	t.idx = len(l.conns)
+	l.conns = append(l.conns, t)
+	if l.open > l.cfg.Max {
+		// Counted before the first look for room: a connection that turns
+		// idle after that look sees the count and wakes this Accept.
+		l.waiters.Add(1)
+		defer l.waiters.Add(-1)
+	}
 	waited := false
 	for l.open > l.cfg.Max {
 		v, retry := l.victim(t)
@@ -207,6 +243,20 @@ func (l *Listener) Accept() (net.Conn, error) {
 	return &Conn{Conn: c, t: t}, nil
 }
 
+// oldest returns the connection other than self that has been in state st
+// the longest (the first accepted among equals), or nil. l.mu is held.
+func (l *Listener) oldest(st int32, self *tracked) (v *tracked, at int64) {
+	for _, t := range l.conns {
+		if t == self || t.st.Load() != st {
+			continue
+		}
+		if a := t.at.Load(); v == nil || a < at || (a == at && t.id < v.id) {
+			v, at = t, a
+		}
+	}
+	return v, at
+}
+
 // victim picks (and marks closed) the connection to close so that self
 // can be served, in this order: one being refused for a header over the
 // limit; a header overdue at this pressure; a connection idle for
@@ -218,42 +268,48 @@ func (l *Listener) Accept() (net.Conn, error) {
 // request, or young: then retry says when the oldest header is no longer
 // young. l.mu is held.
 func (l *Listener) victim(self *tracked) (v *tracked, retry time.Duration) {
-	if v := l.doomed.head; v != nil {
-		l.evict(v, &l.stats.EvictedTooLarge)
-		return v, 0
+	for {
+		if v, _ := l.oldest(stDoomed, self); v != nil {
+			if l.evict(v, stDoomed, &l.stats.EvictedTooLarge) {
+				return v, 0
+			}
+			continue
+		}
+		hd, _ := l.deadlines()
+		now := l.clock()
+		oldest, pendingAt := l.oldest(stPending, self)
+		idle, idleAt := l.oldest(stIdle, self)
+		var ok bool
+		switch {
+		case oldest != nil && time.Duration(now-pendingAt) >= hd:
+			v, ok = oldest, l.evict(oldest, stPending, &l.stats.EvictedHeader)
+		case idle != nil && time.Duration(now-idleAt) >= PressureHeaderTimeout:
+			v, ok = idle, l.evict(idle, stIdle, &l.stats.EvictedIdle)
+		case oldest != nil && time.Duration(now-pendingAt) >= PendingGrace:
+			v, ok = oldest, l.evict(oldest, stPending, &l.stats.EvictedHeader)
+		case idle != nil:
+			v, ok = idle, l.evict(idle, stIdle, &l.stats.EvictedIdle)
+		case oldest != nil:
+			return nil, PendingGrace - time.Duration(now-pendingAt)
+		default:
+			return nil, 0
+		}
+		if ok {
+			return v, 0
+		}
+		// v left the state it was chosen in (its next request began, or
+		// its header ended): look again.
 	}
-	hd, _ := l.deadlines()
-	now := l.now()
-	oldest := l.pending.head
-	if oldest == self {
-		oldest = self.next
-	}
-	idle := l.idle.head
-	switch {
-	case oldest != nil && now.Sub(oldest.at) >= hd:
-		l.evict(oldest, &l.stats.EvictedHeader)
-		return oldest, 0
-	case idle != nil && now.Sub(idle.at) >= PressureHeaderTimeout:
-		l.evict(idle, &l.stats.EvictedIdle)
-		return idle, 0
-	case oldest != nil && now.Sub(oldest.at) >= PendingGrace:
-		l.evict(oldest, &l.stats.EvictedHeader)
-		return oldest, 0
-	case idle != nil:
-		l.evict(idle, &l.stats.EvictedIdle)
-		return idle, 0
-	case oldest != nil:
-		return nil, PendingGrace - now.Sub(oldest.at)
-	}
-	return nil, 0
 }
 
-// evict takes v out of the lists and marks it closed, so that no byte it
-// reads from now on reaches the server. l.mu is held.
-func (l *Listener) evict(v *tracked, counter *uint64) {
-	v.unlink()
-	v.st.Store(stClosed)
+// evict marks v closed if it is still in state from, so that no byte it
+// reads from now on reaches the server, and counts it. l.mu is held.
+func (l *Listener) evict(v *tracked, from int32, counter *uint64) bool {
+	if !v.st.CompareAndSwap(from, stClosed) {
+		return false
+	}
 	*counter++
+	return true
 }
 
 // deadlines returns the header and idle deadlines at the current
@@ -276,15 +332,19 @@ func (l *Listener) sweep() {
 	var victims []*tracked
 	l.mu.Lock()
 	if l.open*2 >= l.cfg.Max {
-		now := l.now()
+		now := l.clock()
 		hd, id := l.deadlines()
-		for v := l.pending.head; v != nil && now.Sub(v.at) >= hd; v = l.pending.head {
-			l.evict(v, &l.stats.EvictedHeader)
-			victims = append(victims, v)
-		}
-		for v := l.idle.head; v != nil && now.Sub(v.at) >= id; v = l.idle.head {
-			l.evict(v, &l.stats.EvictedIdle)
-			victims = append(victims, v)
+		for _, t := range l.conns {
+			switch st := t.st.Load(); {
+			case st == stPending && time.Duration(now-t.at.Load()) >= hd:
+				if l.evict(t, stPending, &l.stats.EvictedHeader) {
+					victims = append(victims, t)
+				}
+			case st == stIdle && time.Duration(now-t.at.Load()) >= id:
+				if l.evict(t, stIdle, &l.stats.EvictedIdle) {
+					victims = append(victims, t)
+				}
+			}
 		}
 	}
 	l.mu.Unlock()
@@ -347,32 +407,23 @@ func (l *Listener) ConnState(c net.Conn, s http.ConnState) {
 	if t.l != l {
 		return
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if t.st.Load() == stClosed {
-		return
-	}
 	switch s {
 	case http.StateActive:
-		t.unlink()
-		if t.st.Load() == stPending && t.headerBytes.Load() >= int64(l.cfg.MaxHeaderBytes)+4096 {
+		if t.headerBytes.Load() >= int64(l.cfg.MaxHeaderBytes)+4096 && t.st.CompareAndSwap(stPending, stDoomed) {
 			// net/http read all it reads of a header (MaxHeaderBytes and
 			// 4 KiB of slack) without finding its end: it answers 431
 			// and waits before closing; no request is being served.
-			t.st.Store(stDoomed)
-			l.doomed.push(t)
 			return
 		}
-		t.st.Store(stActive)
+		t.move(stActive)
 	case http.StateHijacked:
-		t.unlink()
-		t.st.Store(stActive)
+		t.move(stActive)
 	case http.StateIdle:
-		t.unlink()
-		t.st.Store(stIdle)
-		t.at = l.now()
-		l.idle.push(t)
-		l.wake() // a connection waiting in Accept can have this one's slot
+		t.at.Store(l.clock())
+		t.move(stIdle)
+		if l.waiters.Load() > 0 {
+			l.wake() // a connection waiting in Accept can have this one's slot
+		}
 	}
 }
 
@@ -403,15 +454,25 @@ const (
 type tracked struct {
 	l    *Listener
 	conn net.Conn
+	id   uint64 // in order of acceptance
 	st   atomic.Int32
-	// headerBytes counts the bytes read since the connection last became
-	// pending.
+	// at is when it entered its state (Listener.clock); headerBytes
+	// counts the bytes read since it last became pending.
+	at          atomic.Int64
 	headerBytes atomic.Int64
 	// Guarded by l.mu:
-	at         time.Time // when it entered its list
-	in         *list
-	prev, next *tracked
-	released   bool
+	idx      int // in l.conns
+	released bool
+}
+
+// move puts t in state to unless it was closed.
+func (t *tracked) move(to int32) {
+	for {
+		s := t.st.Load()
+		if s == stClosed || s == to || t.st.CompareAndSwap(s, to) {
+			return
+		}
+	}
 }
 
 // read sees n bytes read: an idle connection that receives a byte is
@@ -421,24 +482,19 @@ func (t *tracked) read(n int, err error) (int, error) {
 	if n == 0 {
 		return n, err
 	}
-	s := t.st.Load()
-	if s == stPending {
+	switch t.st.Load() {
+	case stPending:
 		t.headerBytes.Add(int64(n))
-	}
-	if s == stIdle || s == stClosed {
-		l := t.l
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		switch t.st.Load() {
-		case stClosed:
-			return 0, net.ErrClosed
-		case stIdle:
-			t.unlink()
-			t.headerBytes.Store(int64(n))
-			t.st.Store(stPending)
-			t.at = l.now()
-			l.pending.push(t)
+	case stIdle:
+		// Its time and count first: whoever scans and sees it pending
+		// sees them too.
+		t.at.Store(t.l.clock())
+		t.headerBytes.Store(int64(n))
+		if !t.st.CompareAndSwap(stIdle, stPending) {
+			return 0, net.ErrClosed // closed as idle meanwhile
 		}
+	case stClosed:
+		return 0, net.ErrClosed
 	}
 	return n, err
 }
@@ -450,51 +506,16 @@ func (t *tracked) close() error {
 	l.mu.Lock()
 	if !t.released {
 		t.released = true
-		t.unlink()
 		t.st.Store(stClosed)
+		last := l.conns[len(l.conns)-1]
+		l.conns[t.idx], last.idx = last, t.idx
+		l.conns[len(l.conns)-1] = nil
+		l.conns = l.conns[:len(l.conns)-1]
 		l.open--
 		l.wake()
 	}
 	l.mu.Unlock()
 	return err
-}
-
-func (t *tracked) unlink() {
-	if t.in != nil {
-		t.in.remove(t)
-	}
-}
-
-// list is an intrusive doubly linked list, in order of arrival.
-type list struct {
-	head, tail *tracked
-	n          int
-}
-
-func (q *list) push(t *tracked) {
-	t.in, t.prev, t.next = q, q.tail, nil
-	if q.tail != nil {
-		q.tail.next = t
-	} else {
-		q.head = t
-	}
-	q.tail = t
-	q.n++
-}
-
-func (q *list) remove(t *tracked) {
-	if t.prev != nil {
-		t.prev.next = t.next
-	} else {
-		q.head = t.next
-	}
-	if t.next != nil {
-		t.next.prev = t.prev
-	} else {
-		q.tail = t.prev
-	}
-	t.in, t.prev, t.next = nil, nil, nil
-	q.n--
 }
 
 // TCPConn is an accepted TCP connection that frees its slot when closed.

@@ -410,3 +410,73 @@ func TestLimit(t *testing.T) {
 	second.Close()
 	third.Close()
 }
+
+// TestChurnAtCap: 16 keep-alive clients on a cap of 4, 40 requests each,
+// with the real clock and the sweeper: connections turn idle, begin
+// requests and are closed to admit others all at once (under -race, the
+// lock-free state changes against the scans). Every request is answered
+// (a client whose idle connection was closed asks again on a new one), no
+// count goes negative or past the cap, and once the clients have gone
+// every slot is free.
+func TestChurnAtCap(t *testing.T) {
+	t.Parallel()
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewListener(inner, Config{Max: 4})
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })}
+	l.Attach(srv)
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	url := "http://" + inner.Addr().String() + "/"
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tr := &http.Transport{MaxIdleConnsPerHost: 1}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Timeout: 10 * time.Second, Transport: tr}
+			for i := 0; i < 40; i++ {
+				var last error
+				for attempt := 0; attempt < 5; attempt++ { // an idle connection closed under it: ask again
+					resp, err := client.Get(url)
+					if err == nil {
+						body, rerr := io.ReadAll(resp.Body)
+						resp.Body.Close()
+						if rerr == nil && string(body) == "ok" {
+							last = nil
+							break
+						}
+						err = errors.Join(rerr, errors.New("answer "+string(body)))
+					}
+					last = err
+				}
+				if last != nil {
+					errs <- last
+					return
+				}
+				if st := l.Stats(); st.Open > st.Max+1 || st.Idle+st.Pending+st.TooLarge > st.Open {
+					errs <- errors.New("inconsistent counts")
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	t.Logf("counts after the clients: %+v", l.Stats())
+	deadline := time.Now().Add(10 * time.Second)
+	for l.Stats().Open != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("slots still taken after every client left: %+v", l.Stats())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
