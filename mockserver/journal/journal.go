@@ -4,13 +4,14 @@
 // concurrency is tested with the race detector at little cost.
 //
 // Store is what the mock needs; Ring is the in-process implementation, a
-// fixed ring that requests write without a lock.
+// fixed ring that requests write without a lock they all share.
 package journal
 
 import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -131,17 +132,29 @@ func (f Filter) Keeps(e *Entry) bool { return f.keeps(e) }
 
 // Ring keeps the last Size entries, by value: recording a request
 // allocates nothing here (an entry on the heap per request was a third of
-// the journal's cost, and garbage for the collector). The slots grow with
-// the entries recorded up to the size, so a large --journal-size costs
-// memory only once it fills. A mutex guards them: Add holds it for one
-// copy; List for one pass over the slots. Memory is bounded by the size,
-// whatever the run's length.
+// the journal's cost, and garbage for the collector). The slots come in
+// chunks, made as the entries recorded reach them, so a large
+// --journal-size costs memory only once it fills. Memory is bounded by the
+// size, whatever the run's length.
+//
+// There is no lock shared by every request: Add takes the next sequence
+// number with one atomic add, and locks only the slot that number falls
+// in (a lock every request took was a cache line that moved between the
+// cores on every request); List locks one slot at a time while it copies
+// it, so requests never wait for a whole pass over the journal.
 type Ring struct {
-	mu    sync.Mutex
-	size  int
-	slots []Entry
-	next  uint64 // the last sequence number handed out
-	floor uint64 // entries with Seq <= floor were cleared
+	size   int
+	chunks []atomic.Pointer[[]slot] // ringChunk slots each, made on first use
+	next   atomic.Uint64            // the last sequence number handed out
+	floor  atomic.Uint64            // entries with Seq <= floor were cleared
+}
+
+// ringChunk is how many slots are made at a time.
+const ringChunk = 128
+
+type slot struct {
+	mu sync.Mutex
+	e  Entry // e.Seq 0: never written
 }
 
 var _ Store = (*Ring)(nil)
@@ -149,35 +162,54 @@ var _ Store = (*Ring)(nil)
 // NewRing keeps the last size entries (size < 1 is 1).
 func NewRing(size int) *Ring {
 	size = max(size, 1)
-	return &Ring{size: size, slots: make([]Entry, 0, min(size, 1024))}
+	return &Ring{size: size, chunks: make([]atomic.Pointer[[]slot], (size+ringChunk-1)/ringChunk)}
 }
 
 // Size is how many entries the ring keeps.
 func (r *Ring) Size() int { return r.size }
 
+// chunk returns chunk i, making it if no one has.
+func (r *Ring) chunk(i int) []slot {
+	if c := r.chunks[i].Load(); c != nil {
+		return *c
+	}
+	c := make([]slot, min(ringChunk, r.size-i*ringChunk))
+	if r.chunks[i].CompareAndSwap(nil, &c) {
+		return c
+	}
+	return *r.chunks[i].Load()
+}
+
 // Add implements Store.
 func (r *Ring) Add(e Entry) {
-	r.mu.Lock()
-	r.next++
-	e.Seq = r.next
-	if len(r.slots) < r.size {
-		r.slots = append(r.slots, e)
-	} else {
-		r.slots[(e.Seq-1)%uint64(r.size)] = e
+	e.Seq = r.next.Add(1)
+	i := int((e.Seq - 1) % uint64(r.size))
+	s := &r.chunk(i / ringChunk)[i%ringChunk]
+	s.mu.Lock()
+	if s.e.Seq < e.Seq { // a writer that took its number a whole ring ago is late: the newer entry stays
+		s.e = e
 	}
-	r.mu.Unlock()
+	s.mu.Unlock()
 }
 
 // List implements Store.
 func (r *Ring) List(f Filter) []Entry {
 	out := []Entry{}
-	r.mu.Lock()
-	for i := range r.slots {
-		if e := &r.slots[i]; e.Seq > r.floor && f.keeps(e) {
-			out = append(out, *e)
+	floor := r.floor.Load()
+	for i := range r.chunks {
+		c := r.chunks[i].Load()
+		if c == nil {
+			continue
+		}
+		for j := range *c {
+			s := &(*c)[j]
+			s.mu.Lock()
+			if s.e.Seq > floor && f.keeps(&s.e) {
+				out = append(out, s.e)
+			}
+			s.mu.Unlock()
 		}
 	}
-	r.mu.Unlock()
 	slices.SortFunc(out, func(a, b Entry) int {
 		switch {
 		case a.Seq > b.Seq:
@@ -196,7 +228,10 @@ func (r *Ring) List(f Filter) []Entry {
 // Clear implements Store: every entry recorded so far is hidden, and
 // overwritten as new ones come.
 func (r *Ring) Clear() {
-	r.mu.Lock()
-	r.floor = r.next
-	r.mu.Unlock()
+	for {
+		floor, next := r.floor.Load(), r.next.Load()
+		if floor >= next || r.floor.CompareAndSwap(floor, next) {
+			return
+		}
+	}
 }

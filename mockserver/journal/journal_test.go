@@ -85,6 +85,31 @@ func TestConcurrentAdds(t *testing.T) {
 	}
 }
 
+// TestRingAcrossChunks: a ring of several chunks makes them as entries
+// reach them, and keeps exactly the newest size entries once it wraps.
+func TestRingAcrossChunks(t *testing.T) {
+	const size = 2*ringChunk + 44
+	r := NewRing(size)
+	for i := 1; i <= ringChunk+1; i++ {
+		r.Add(Entry{Path: fmt.Sprintf("/p%d", i)})
+	}
+	if r.chunks[1].Load() == nil || r.chunks[2].Load() != nil {
+		t.Fatalf("after %d entries want chunks 0 and 1 made, 2 not", ringChunk+1)
+	}
+	for i := ringChunk + 2; i <= 3*size+7; i++ {
+		r.Add(Entry{Path: fmt.Sprintf("/p%d", i)})
+	}
+	got := r.List(Filter{})
+	if len(got) != size {
+		t.Fatalf("%d entries kept, want %d", len(got), size)
+	}
+	for k, e := range got {
+		if want := fmt.Sprintf("/p%d", 3*size+7-k); e.Path != want || e.Seq != uint64(3*size+7-k) {
+			t.Fatalf("entry %d: %s (seq %d), want %s", k, e.Path, e.Seq, want)
+		}
+	}
+}
+
 func TestRedactorNeverKeepsACredential(t *testing.T) {
 	red := NewRedactor()
 	const token = "abcdEFGH1234-secret-token"
