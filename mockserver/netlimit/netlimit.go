@@ -260,18 +260,37 @@ func (l *Listener) Accept() (net.Conn, error) {
 	return &Conn{Conn: c, t: t}, nil
 }
 
-// oldest returns the connection other than self that has been in state st
-// the longest (the first accepted among equals), or nil. l.mu is held.
-func (l *Listener) oldest(st int32, self *tracked) (v *tracked, at int64) {
+// candidate is the connection that has been in a state the longest.
+type candidate struct {
+	t  *tracked
+	at int64
+}
+
+// consider makes t the candidate if it has been in its state longer (the
+// first accepted among equals).
+func (c *candidate) consider(t *tracked, at int64) {
+	if c.t == nil || at < c.at || (at == c.at && t.id < c.t.id) {
+		c.t, c.at = t, at
+	}
+}
+
+// oldest returns, in one pass, the connections other than self that have
+// been doomed, pending and idle the longest. l.mu is held.
+func (l *Listener) oldest(self *tracked) (doomed, pending, idle candidate) {
 	for _, t := range l.conns {
-		if t == self || t.st.Load() != st {
+		if t == self {
 			continue
 		}
-		if a := t.at.Load(); v == nil || a < at || (a == at && t.id < v.id) {
-			v, at = t, a
+		switch t.st.Load() {
+		case stDoomed:
+			doomed.consider(t, t.at.Load())
+		case stPending:
+			pending.consider(t, t.at.Load())
+		case stIdle:
+			idle.consider(t, t.at.Load())
 		}
 	}
-	return v, at
+	return doomed, pending, idle
 }
 
 // victim picks (and marks closed) the connection to close so that self
@@ -286,7 +305,8 @@ func (l *Listener) oldest(st int32, self *tracked) (v *tracked, at int64) {
 // young. l.mu is held.
 func (l *Listener) victim(self *tracked) (v *tracked, retry time.Duration) {
 	for {
-		if v, _ := l.oldest(stDoomed, self); v != nil {
+		doomed, pending, idling := l.oldest(self)
+		if v := doomed.t; v != nil {
 			if l.evict(v, stDoomed, &l.stats.EvictedTooLarge) {
 				return v, 0
 			}
@@ -294,8 +314,7 @@ func (l *Listener) victim(self *tracked) (v *tracked, retry time.Duration) {
 		}
 		hd, _ := l.deadlines()
 		now := l.clock()
-		oldest, pendingAt := l.oldest(stPending, self)
-		idle, idleAt := l.oldest(stIdle, self)
+		oldest, pendingAt, idle, idleAt := pending.t, pending.at, idling.t, idling.at
 		var ok bool
 		switch {
 		case oldest != nil && time.Duration(now-pendingAt) >= hd:
