@@ -68,7 +68,7 @@ const (
 	UserIDHeaderWins        Knob = "revokes the sessions of the user X-User-Id names, not the bearer's"
 	BodyUserIDWins          Knob = `revokes the sessions of the user a JSON body's "userId" or "user_id" names (mass assignment)`
 	SuffixSkipsDenylist     Knob = "routes /sessions/revoke-all.json and ;params to the handler but checks the revocation list on the exact path only"
-	RevocationExpires       Knob = "forgets a revocation after 1 s (a denylist whose TTL is shorter than the tokens')"
+	RevocationExpires       Knob = "forgets every revocation after a second without requests (an in-memory denylist on an instance that scales to zero)"
 	LastAuthorizationWins   Knob = "authenticates with the first Authorization header, revokes the user of the last one"
 	RevokedLookalikeWorks   Knob = "finds sessions case-insensitively but keeps revoked tokens in a case-sensitive denylist"
 	RevokesAtMost50         Knob = "revokes at most 50 of a user's sessions per call (LIMIT 50, no loop)"
