@@ -141,9 +141,15 @@ type session struct {
 	token   string
 	state   State
 	created int // step index
-	at      time.Time
-	diedAt  int    // step that killed it (Dead, Ended)
-	killer  string // the family of the step that killed it
+	// minted is just before the login was asked for, at just after it
+	// came back: the backend made the session between the two. A session's
+	// age at a rejection is measured from minted (at least its age at the
+	// backend), and a control history waits from at (at most): so the
+	// control's session is at least as old at the backend as the rejected
+	// one was, however slow either login was.
+	minted, at time.Time
+	diedAt     int    // step that killed it (Dead, Ended)
+	killer     string // the family of the step that killed it
 }
 
 // replayer runs histories against the backend with the model's oracle.
@@ -338,13 +344,14 @@ func (st *runState) apply(ctx context.Context, h []Step, i int) string {
 				st.o.stopped = fmt.Sprintf("the session budget of %s is spent", s.User)
 				return st.o.stopped
 			}
+			minted := time.Now()
 			tok, err := st.r.be.Mint(ctx, s.User)
 			if err != nil {
 				st.o.stopped, st.o.couldNot = "the token source failed: "+err.Error(), true
 				return st.o.stopped
 			}
 			st.r.res.Sessions[s.User]++
-			st.o.sessions = append(st.o.sessions, &session{n: len(st.o.sessions) + 1, user: s.User, token: tok, state: Live, created: i, at: time.Now()})
+			st.o.sessions = append(st.o.sessions, &session{n: len(st.o.sessions) + 1, user: s.User, token: tok, state: Live, created: i, minted: minted, at: time.Now()})
 		}
 		return ""
 	case Wait:
@@ -637,7 +644,7 @@ func (st *runState) judgeProbe(ctx context.Context, h []Step, i int, x *session,
 // session survives that, a removed step ended it.
 func (st *runState) liveRejected(ctx context.Context, h []Step, i int, x *session, ex *wire.Exchange, got string) string {
 	newer := st.newer(x)
-	age := time.Since(x.at)
+	age := time.Since(x.minted)
 	mark := func() {
 		x.state, x.diedAt = Ended, i
 		st.r.ended = append(st.r.ended, endInfo{user: x.user, newer: newer, age: age})
