@@ -115,10 +115,9 @@ func (s *Server) record(next http.Handler) http.Handler {
 		elapsed := time.Since(start)
 		end := start.Add(elapsed)
 		if journaling {
-			var buf [1024]byte
-			// The answer's headers repeat from request to request: their
-			// text comes from the redactor's cache.
-			headers := string(s.redactor.AppendHeaders(buf[:0], r.Header))
+			// A client's headers and the mock's answers repeat from request
+			// to request: their text comes from the redactor's caches.
+			headers := s.redactor.RequestHeadersText(r.Header)
 			answer := s.redactor.HeadersText(rw.Header())
 			// A journal that cannot record loses the entry: the answer is
 			// already given, and the store's health says it is down.

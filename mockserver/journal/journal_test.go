@@ -198,60 +198,98 @@ func TestFingerprintCacheAgreesWithTheComputation(t *testing.T) {
 }
 
 // TestHeadersTextAgreesWithAppendHeaders: the cached text of a header set
-// is the text AppendHeaders writes for it, over random sets drawn from a
-// small alphabet (so that sets repeat, and differ from a cached one by one
-// value, one name or one field more), from several goroutines at once, and
-// after a cached set's values were changed in place.
+// is the text AppendHeaders writes for it, for answers and for requests,
+// over random sets drawn from a small alphabet (so that sets repeat, and
+// differ from a cached one by one value, one name, one credential or one
+// field more), from several goroutines at once, and after a cached set's
+// values were changed in place.
 func TestHeadersTextAgreesWithAppendHeaders(t *testing.T) {
 	r := NewRedactor()
-	names := []string{"Content-Type", "Vary", "Cache-Control", "Www-Authenticate", "Set-Cookie", "X-Api-Key", "Content-Length"}
-	values := []string{"a", "b", "Bearer realm=\"x\"", "no-store", "s=1", "Origin", "62"}
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(g), 7))
-			for range 3000 {
-				h := http.Header{}
-				for range rng.IntN(5) {
-					name := names[rng.IntN(len(names))]
-					for range 1 + rng.IntN(2) {
-						h[name] = append(h[name], values[rng.IntN(len(values))])
+	names := []string{"Content-Type", "Vary", "Cache-Control", "Www-Authenticate", "Set-Cookie", "X-Api-Key", "Content-Length", "Authorization"}
+	values := []string{"a", "b", "Bearer realm=\"x\"", "no-store", "s=1", "Origin", "62", "Bearer tok-1", "Bearer tok-2", "Basic dXNlcjpw"}
+	for _, cached := range []struct {
+		name string
+		text func(http.Header) string
+	}{{"HeadersText", r.HeadersText}, {"RequestHeadersText", r.RequestHeadersText}} {
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(g), 7))
+				for range 3000 {
+					h := http.Header{}
+					for range rng.IntN(5) {
+						name := names[rng.IntN(len(names))]
+						for range 1 + rng.IntN(2) {
+							h[name] = append(h[name], values[rng.IntN(len(values))])
+						}
+					}
+					if got, want := cached.text(h), string(r.AppendHeaders(nil, h)); got != want {
+						t.Errorf("%s(%v) = %q, want %q", cached.name, h, got, want)
+						return
 					}
 				}
-				if got, want := r.HeadersText(h), string(r.AppendHeaders(nil, h)); got != want {
-					t.Errorf("HeadersText(%v) = %q, want %q", h, got, want)
-					return
-				}
+			}()
+		}
+		wg.Wait()
+		h := http.Header{"Vary": {"Origin"}, "Cache-Control": {"no-store"}}
+		first := cached.text(h)
+		_ = cached.text(h) // cached the second time
+		h["Vary"][0] = "Accept" // the same map and slice, another value
+		if got, want := cached.text(h), string(r.AppendHeaders(nil, h)); got != want || got == first {
+			t.Fatalf("%s after a value changed in place: %q, want %q (not %q)", cached.name, got, want, first)
+		}
+		// The same names with another credential: another text.
+		a, b := http.Header{"Authorization": {"Bearer first-token"}}, http.Header{"Authorization": {"Bearer second-token"}}
+		for range 3 {
+			if got, want := cached.text(a), string(r.AppendHeaders(nil, a)); got != want {
+				t.Fatalf("%s(%v) = %q, want %q", cached.name, a, got, want)
 			}
-		}()
+			if got, want := cached.text(b), string(r.AppendHeaders(nil, b)); got != want {
+				t.Fatalf("%s(%v) = %q, want %q", cached.name, b, got, want)
+			}
+		}
+		big := http.Header{}
+		for i := range maxCachedFields + 1 {
+			big[fmt.Sprintf("X-F%d", i)] = []string{"v"}
+		}
+		if got, want := cached.text(big), string(r.AppendHeaders(nil, big)); got != want {
+			t.Fatalf("%s of a large set: %q, want %q", cached.name, got, want)
+		}
 	}
-	wg.Wait()
-	h := http.Header{"Vary": {"Origin"}, "Cache-Control": {"no-store"}}
-	first := r.HeadersText(h)
-	h["Vary"][0] = "Accept" // the same map and slice, another value
-	if got, want := r.HeadersText(h), string(r.AppendHeaders(nil, h)); got != want || got == first {
-		t.Fatalf("after a value changed in place: %q, want %q (not %q)", got, want, first)
+	// The caches never hold a secret's value, only its seeded hash: a set
+	// with credentials is cached, and nothing of the credential is kept.
+	const secret = "s3cret-value-of-a-credential"
+	creds := http.Header{"Set-Cookie": {"session=" + secret}, "Authorization": {"Bearer " + secret}, "Vary": {"Origin"}}
+	for range 3 {
+		_ = r.HeadersText(creds)
+		_ = r.RequestHeadersText(creds)
 	}
-	// A set with a secret is never kept by the cache, which holds values
-	// as they are.
-	secret := http.Header{"Set-Cookie": {"session=s3cret-value"}, "Vary": {"Origin"}}
-	_ = r.HeadersText(secret)
-	for i := range r.texts {
-		if c := r.texts[i].Load(); c != nil {
-			for _, f := range c.fields {
+	kept := 0
+	for _, c := range []*textCache{&r.answers, &r.requests} {
+		for i := range c.slots {
+			e := c.slots[i].Load()
+			if e == nil {
+				continue
+			}
+			if strings.Contains(e.text, "s3cret") {
+				t.Fatalf("a cached text keeps the secret: %q", e.text)
+			}
+			for _, f := range e.fields {
 				if strings.Contains(strings.Join(f.values, ","), "s3cret") {
-					t.Fatalf("the cache kept a secret's value: %v", c.fields)
+					t.Fatalf("the cache kept a secret's value: %+v", f)
+				}
+				if f.name == "Set-Cookie" || f.name == "Authorization" {
+					kept++
+					if !f.secret || f.values != nil || len(f.hashes) != 1 {
+						t.Fatalf("a secret header is not kept as a hash: %+v", f)
+					}
 				}
 			}
 		}
 	}
-	big := http.Header{}
-	for i := range maxCachedFields + 1 {
-		big[fmt.Sprintf("X-F%d", i)] = []string{"v"}
-	}
-	if got, want := r.HeadersText(big), string(r.AppendHeaders(nil, big)); got != want {
-		t.Fatalf("a large set: %q, want %q", got, want)
+	if kept == 0 {
+		t.Fatal("the set with credentials was never cached: the check above checked nothing")
 	}
 }

@@ -27,23 +27,45 @@ type Redactor struct {
 	// credential. Lock-free: a slot is replaced whole.
 	seed   maphash.Seed
 	recent [256]atomic.Pointer[cachedFingerprint]
-	// texts caches the text of the last few header sets HeadersText
+	// answers and requests cache the text of the last few header sets
 	// redacted: a mock's answers repeat the same few header sets (its 200,
-	// its 401), and formatting them was half of the journal's cost per
-	// request. An entry is found by comparing contents, never addresses.
-	texts [4]atomic.Pointer[headersText]
+	// its 401), and a client's requests repeat theirs (the same browser,
+	// the same token); formatting them was most of the journal's cost per
+	// request.
+	answers, requests textCache
+}
+
+// textCache holds the text of the last few header sets, each found by
+// comparing contents, never addresses. A secret's values are compared by
+// their seeded hashes, as the fingerprint cache keeps them: the cache
+// never holds a credential. Lock-free: an entry is replaced whole.
+type textCache struct {
+	slots [4]atomic.Pointer[headersText]
 	next  atomic.Uint32
+	// seen holds the signatures of sets formatted once: a set is cached
+	// the second time it is seen, so that a client sending a header that
+	// differs on every request (a trace or request ID) does not replace
+	// the cache with a new entry per request.
+	seen [16]atomic.Uint64
 }
 
 // headersText is one header set, by value, and its redacted text.
 type headersText struct {
-	fields []field
+	fields []cachedField
 	text   string
 }
 
-type field struct {
+type headerField struct {
 	name   string
 	values []string
+}
+
+// cachedField is a field of a cached set: its values as they are, or a
+// secret's as their seeded hashes.
+type cachedField struct {
+	headerField
+	secret bool
+	hashes []uint64
 }
 
 type cachedFingerprint struct {
@@ -132,10 +154,10 @@ func (r *Redactor) Headers(h http.Header) []Header {
 // name suggests a secret (token, key, secret, password, session, auth) by
 // a fingerprint. It allocates nothing for a usual request when b has room.
 func (r *Redactor) AppendHeaders(b []byte, h http.Header) []byte {
-	var stack [24]field
+	var stack [24]headerField
 	fields := stack[:0]
 	for name, values := range h {
-		fields = append(fields, field{name, values})
+		fields = append(fields, headerField{name, values})
 	}
 	// Insertion sort: a request has a handful of headers, and sort.Slice
 	// would allocate on every request.
@@ -154,7 +176,7 @@ func (r *Redactor) AppendHeaders(b []byte, h http.Header) []byte {
 			switch {
 			case f.name == "Authorization" || f.name == "Proxy-Authorization":
 				b = r.appendCredential(b, v)
-			case secretName(f.name):
+			case isSecretHeader(f.name):
 				b = r.appendFingerprint(b, v)
 			default:
 				b = appendLine(b, v)
@@ -164,55 +186,96 @@ func (r *Redactor) AppendHeaders(b []byte, h http.Header) []byte {
 	return b
 }
 
-// HeadersText is AppendHeaders' text of h, from a cache of the last few
-// header sets when h has the same names and values as one of them.
-func (r *Redactor) HeadersText(h http.Header) string {
+// HeadersText is AppendHeaders' text of an answer's headers, from a cache
+// of the last few sets when h has the same names and values as one of them.
+func (r *Redactor) HeadersText(h http.Header) string { return r.answers.text(r, h) }
+
+// RequestHeadersText is HeadersText for a request's headers (a cache of
+// its own, so that requests and answers do not push each other out).
+func (r *Redactor) RequestHeadersText(h http.Header) string { return r.requests.text(r, h) }
+
+// maxCachedFields: larger header sets are formatted every time (each
+// lookup compares every field).
+const maxCachedFields = 24
+
+func (c *textCache) text(r *Redactor, h http.Header) string {
 	if len(h) > maxCachedFields {
 		return string(r.AppendHeaders(nil, h))
 	}
-	for i := range r.texts {
-		if c := r.texts[i].Load(); c != nil && c.holds(h) {
-			return c.text
+	for i := range c.slots {
+		if e := c.slots[i].Load(); e != nil && e.holds(r, h) {
+			return e.text
 		}
 	}
-	c := &headersText{fields: make([]field, 0, len(h)), text: string(r.AppendHeaders(nil, h))}
+	var buf [1024]byte
+	text := string(r.AppendHeaders(buf[:0], h))
+	sig := r.signature(h)
+	if seen := &c.seen[sig%uint64(len(c.seen))]; seen.Swap(sig) != sig {
+		return text // the first time: not cached yet
+	}
+	e := &headersText{fields: make([]cachedField, 0, len(h)), text: text}
 	for name, values := range h {
-		if name == "Authorization" || name == "Proxy-Authorization" || secretName(name) {
-			// The cache keeps values as they are: never a secret's, so a
-			// set with one is formatted every time.
-			return c.text
+		f := cachedField{headerField: headerField{name: name}, secret: isSecretHeader(name)}
+		if f.secret {
+			f.hashes = make([]uint64, len(values))
+			for i, v := range values {
+				f.hashes[i] = maphash.String(r.seed, v)
+			}
+		} else {
+			f.values = slices.Clone(values)
 		}
-		c.fields = append(c.fields, field{name, append([]string(nil), values...)})
+		e.fields = append(e.fields, f)
 	}
-	r.texts[r.next.Add(1)%uint32(len(r.texts))].Store(c)
-	return c.text
+	c.slots[c.next.Add(1)%uint32(len(c.slots))].Store(e)
+	return text
 }
 
-// maxCachedFields: larger header sets are formatted every time (the
-// comparison is quadratic in the fields, and a mock's answers have few).
-const maxCachedFields = 12
+// signature is a seeded hash of h's names and values, whatever the order
+// of its fields.
+func (r *Redactor) signature(h http.Header) uint64 {
+	var sig uint64
+	for name, values := range h {
+		f := maphash.String(r.seed, name)
+		for _, v := range values {
+			f = (f ^ maphash.String(r.seed, v)) * 0x100000001b3
+		}
+		sig += f ^ (f >> 29)
+	}
+	return sig
+}
 
-// holds reports whether h has exactly c's names and values.
-func (c *headersText) holds(h http.Header) bool {
-	if len(h) != len(c.fields) {
+// holds reports whether h has exactly e's names and values.
+func (e *headersText) holds(r *Redactor, h http.Header) bool {
+	if len(h) != len(e.fields) {
 		return false
 	}
-	for name, values := range h {
-		found := false
-		for i := range c.fields {
-			if f := &c.fields[i]; f.name == name {
-				if !slices.Equal(f.values, values) {
-					return false
-				}
-				found = true
-				break
-			}
-		}
-		if !found {
+	for i := range e.fields {
+		f := &e.fields[i]
+		values, ok := h[f.name]
+		if !ok {
 			return false
+		}
+		if !f.secret {
+			if !slices.Equal(f.values, values) {
+				return false
+			}
+			continue
+		}
+		if len(values) != len(f.hashes) {
+			return false
+		}
+		for j, v := range values {
+			if maphash.String(r.seed, v) != f.hashes[j] {
+				return false
+			}
 		}
 	}
 	return true
+}
+
+// isSecretHeader: a header whose values AppendHeaders replaces.
+func isSecretHeader(name string) bool {
+	return name == "Authorization" || name == "Proxy-Authorization" || secretName(name)
 }
 
 // appendLine appends v with any line break replaced, so that one value
