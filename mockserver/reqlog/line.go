@@ -2,6 +2,7 @@ package reqlog
 
 import (
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -39,6 +40,19 @@ const (
 // (a test compares them), without slog's per-record cost, which was most of
 // the mock's own CPU under load.
 func (l Line) Append(b []byte, f Format) []byte {
+	b = l.appendTime(b, f)
+	b = l.appendHead(b, f)
+	b = l.appendDuration(b, f)
+	return l.appendTail(b, f)
+}
+
+// A line is four parts: the time; the head, from the level to the
+// duration's key (method, path and status); the duration; the tail (bytes
+// and decision). Logger keeps the heads and tails it wrote last: under load
+// one request is logged again and again, and quoting its strings was most
+// of a line's cost.
+
+func (l *Line) appendTime(b []byte, f Format) []byte {
 	if f == JSON {
 		b = append(b, '{')
 		if !l.Time.IsZero() { // slog leaves a zero time out
@@ -46,24 +60,25 @@ func (l Line) Append(b []byte, f Format) []byte {
 			b = l.Time.AppendFormat(b, time.RFC3339Nano)
 			b = append(b, `",`...)
 		}
+		return b
+	}
+	if !l.Time.IsZero() {
+		b = append(b, "time="...)
+		b = appendRFC3339Millis(b, l.Time)
+		b = append(b, ' ')
+	}
+	return b
+}
+
+func (l *Line) appendHead(b []byte, f Format) []byte {
+	if f == JSON {
 		b = append(b, `"level":"INFO","msg":"request","method":"`...)
 		b = appendJSONString(b, l.Method)
 		b = append(b, `","path":"`...)
 		b = appendJSONString(b, l.Path)
 		b = append(b, `","status":`...)
 		b = strconv.AppendInt(b, int64(l.Status), 10)
-		b = append(b, `,"duration":`...)
-		b = strconv.AppendInt(b, int64(l.Duration), 10)
-		b = append(b, `,"bytes":`...)
-		b = strconv.AppendInt(b, int64(l.Bytes), 10)
-		b = append(b, `,"decision":"`...)
-		b = appendJSONString(b, l.Decision)
-		return append(b, "\"}\n"...)
-	}
-	if !l.Time.IsZero() {
-		b = append(b, "time="...)
-		b = appendRFC3339Millis(b, l.Time)
-		b = append(b, ' ')
+		return append(b, `,"duration":`...)
 	}
 	b = append(b, "level=INFO msg=request method="...)
 	b = appendText(b, l.Method)
@@ -71,8 +86,24 @@ func (l Line) Append(b []byte, f Format) []byte {
 	b = appendText(b, l.Path)
 	b = append(b, " status="...)
 	b = strconv.AppendInt(b, int64(l.Status), 10)
-	b = append(b, " duration="...)
-	b = append(b, l.Duration.String()...)
+	return append(b, " duration="...)
+}
+
+func (l *Line) appendDuration(b []byte, f Format) []byte {
+	if f == JSON {
+		return strconv.AppendInt(b, int64(l.Duration), 10)
+	}
+	return append(b, l.Duration.String()...)
+}
+
+func (l *Line) appendTail(b []byte, f Format) []byte {
+	if f == JSON {
+		b = append(b, `,"bytes":`...)
+		b = strconv.AppendInt(b, int64(l.Bytes), 10)
+		b = append(b, `,"decision":"`...)
+		b = appendJSONString(b, l.Decision)
+		return append(b, "\"}\n"...)
+	}
 	b = append(b, " bytes="...)
 	b = strconv.AppendInt(b, int64(l.Bytes), 10)
 	b = append(b, " decision="...)
@@ -86,6 +117,8 @@ type Logger struct {
 	w      io.Writer
 	format Format
 	bufs   sync.Pool
+	heads  partCache
+	tails  partCache
 }
 
 // NewLogger writes lines in format to w.
@@ -96,10 +129,62 @@ func NewLogger(w io.Writer, format Format) *Logger {
 // Log writes l.
 func (lg *Logger) Log(l Line) {
 	bp := lg.bufs.Get().(*[]byte)
-	b := l.Append((*bp)[:0], lg.format)
+	b := l.appendTime((*bp)[:0], lg.format)
+	b = lg.heads.append(b, partKey{l.Method, l.Path, l.Status}, func(b []byte) []byte { return l.appendHead(b, lg.format) })
+	b = l.appendDuration(b, lg.format)
+	b = lg.tails.append(b, partKey{s: l.Decision, n: l.Bytes}, func(b []byte) []byte { return l.appendTail(b, lg.format) })
 	_, _ = lg.w.Write(b)
 	*bp = b
 	lg.bufs.Put(bp)
+}
+
+// partKey is what a head (method, path, status) or a tail (decision,
+// bytes) is written from.
+type partKey struct {
+	s, s2 string
+	n     int
+}
+
+// partCache keeps the last few parts written, found by their key.
+// Lock-free: an entry is replaced whole. A part is kept the second time
+// its key comes in a row of misses, so that lines that never repeat (a
+// flood of random paths) do not allocate an entry each.
+type partCache struct {
+	slots [4]atomic.Pointer[cachedPart]
+	next  atomic.Uint32
+	last  atomic.Uint64 // the hash of the last miss's key
+}
+
+// hash is FNV-1a over the key: it only tells a repeated miss from a new one.
+func (k *partKey) hash() uint64 {
+	h := uint64(14695981039346656037)
+	for _, s := range [2]string{k.s, k.s2} {
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint64(s[i])) * 1099511628211
+		}
+		h = (h ^ 0xff) * 1099511628211
+	}
+	return (h ^ uint64(k.n)) * 1099511628211
+}
+
+type cachedPart struct {
+	key  partKey
+	text []byte
+}
+
+func (c *partCache) append(b []byte, k partKey, write func([]byte) []byte) []byte {
+	for i := range c.slots {
+		if p := c.slots[i].Load(); p != nil && p.key == k {
+			return append(b, p.text...)
+		}
+	}
+	n := len(b)
+	b = write(b)
+	if h := k.hash(); c.last.Swap(h) != h {
+		return b
+	}
+	c.slots[c.next.Add(1)%uint32(len(c.slots))].Store(&cachedPart{key: k, text: slices.Clone(b[n:])})
+	return b
 }
 
 // appendRFC3339Millis is slog's text time: RFC 3339 with exactly three
@@ -135,6 +220,21 @@ var lastSecond atomic.Pointer[formattedSecond]
 // mock's decisions: "example 200/success") is quoted as it is, which is
 // what strconv.AppendQuote writes for it, without its per-rune work.
 func appendText(b []byte, s string) []byte {
+	// The usual values (a method, a path, a decision) are printable ASCII
+	// without a quote or a backslash: one pass over a table decides them.
+	var class uint8
+	for i := 0; i < len(s); i++ {
+		class |= textByte[s[i]]
+	}
+	switch {
+	case s == "" || class > 1:
+	case class == 0:
+		return append(b, s...)
+	default: // a space or '=': quoted as they are
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	if !needsQuoting(s) {
 		return append(b, s...)
 	}
@@ -147,6 +247,20 @@ func appendText(b []byte, s string) []byte {
 	b = append(b, s...)
 	return append(b, '"')
 }
+
+// textByte classifies a byte for appendText: 0 written as it is, 1 (space,
+// '=') quoted as it is, 2 anything else (needsQuoting and strconv decide).
+var textByte = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c == ' ' || c == '=':
+			t[c] = 1
+		case c < 0x20 || c > 0x7e || c == '"' || c == '\\':
+			t[c] = 2
+		}
+	}
+	return t
+}()
 
 func needsQuoting(s string) bool {
 	if s == "" {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -29,7 +31,9 @@ func slogLine(t *testing.T, l Line, f Format) string {
 }
 
 // TestAppendIsSlogsFormat compares Append with slog's handlers on chosen
-// and random lines: quoting, escaping, times and durations.
+// and random lines: quoting, escaping, times and durations (the random
+// strings reach every path of appendText: as they are, quoted as they are,
+// and quoted by strconv).
 func TestAppendIsSlogsFormat(t *testing.T) {
 	zone := time.FixedZone("X", 5*3600+30*60)
 	lines := []Line{
@@ -54,7 +58,7 @@ func TestAppendIsSlogsFormat(t *testing.T) {
 		}
 		return b.String()
 	}
-	for range 500 {
+	for range 3000 {
 		lines = append(lines, Line{
 			Time:   time.Unix(rng.Int64N(4e9), rng.Int64N(1e9)).In(zone),
 			Method: random(), Path: random(), Status: rng.IntN(600), Duration: time.Duration(rng.Int64N(1e11)),
@@ -91,5 +95,67 @@ func BenchmarkAppend(b *testing.B) {
 				buf = l.Append(buf[:0], f)
 			}
 		})
+	}
+}
+
+// lineSink keeps every Write, one line each.
+type lineSink struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (s *lineSink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	s.lines = append(s.lines, string(p))
+	s.mu.Unlock()
+	return len(p), nil
+}
+
+// TestLoggerCachedPartsAgreeWithAppend: the lines a Logger writes from its
+// cached heads and tails are the lines Append writes, for lines that
+// repeat, alternate and differ by one field, logged from several
+// goroutines at once, in both formats.
+func TestLoggerCachedPartsAgreeWithAppend(t *testing.T) {
+	methods := []string{"POST", "GET", "PO ST"}
+	paths := []string{"/sessions/revoke-all", "/a b", "/x=\"y\"", "/ä"}
+	decisions := []string{"example 200/success", "auth.unknown -> example 401/invalid_token", "", "a\tb"}
+	for _, f := range []Format{Text, JSON} {
+		sink := &lineSink{}
+		lg := NewLogger(sink, f)
+		want := map[string]int{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(g), 3))
+				for range 2000 {
+					l := Line{Time: time.Unix(1_800_000_000+rng.Int64N(3), rng.Int64N(1e9)).UTC(),
+						Method: methods[rng.IntN(len(methods))], Path: paths[rng.IntN(len(paths))], Status: 200 + rng.IntN(2),
+						Duration: time.Duration(rng.Int64N(1e7)), Bytes: 60 + rng.IntN(2), Decision: decisions[rng.IntN(len(decisions))]}
+					if rng.IntN(4) > 0 { // mostly the same line again
+						l.Method, l.Path, l.Status, l.Bytes, l.Decision = "POST", "/sessions/revoke-all", 200, 62, "example 200/success"
+					}
+					lg.Log(l)
+					mu.Lock()
+					want[string(l.Append(nil, f))]++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		got := map[string]int{}
+		for _, l := range sink.lines {
+			got[l]++
+		}
+		if len(sink.lines) != 8000 || !maps.Equal(got, want) {
+			for l, n := range got {
+				if want[l] != n {
+					t.Fatalf("format %d: %q written %d times, Append gives it %d times", f, l, n, want[l])
+				}
+			}
+			t.Fatalf("format %d: %d lines written, want 8000", f, len(sink.lines))
+		}
 	}
 }
