@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,7 +44,15 @@ type answer struct {
 	// contentTypeValue is contentType as a header value, shared by every answer.
 	contentTypeValue []string
 	examples         []example // in document order; never empty
-	headers          map[string]string
+	// headers are the documented response headers, by canonical name and
+	// with their value as written, sorted by name: set on every answer.
+	headers []answerHeader
+}
+
+// answerHeader is one header of a compiled answer.
+type answerHeader struct {
+	name  string // canonical
+	value []string
 }
 
 type example struct {
@@ -116,7 +125,7 @@ func compileAnswers(responses []spec.Response, kin *openapi3.Operation) ([]*answ
 	var out []*answer
 	for _, r := range responses {
 		status, isDefault := statusOf(r.Code)
-		a := &answer{code: r.Code, status: status, isDefault: isDefault, headers: map[string]string{}, contentType: r.ContentType}
+		a := &answer{code: r.Code, status: status, isDefault: isDefault, contentType: r.ContentType}
 		for _, h := range r.Headers {
 			if strings.EqualFold(h.Name, "WWW-Authenticate") {
 				continue
@@ -125,8 +134,18 @@ func compileAnswers(responses []spec.Response, kin *openapi3.Operation) ([]*answ
 			if json.Unmarshal(h.Value, &s) != nil {
 				s = string(h.Value)
 			}
-			a.headers[h.Name] = s
+			a.headers = append(a.headers, answerHeader{name: http.CanonicalHeaderKey(h.Name), value: []string{s}})
 		}
+		// One value per name, as Header.Set leaves it: the last documented.
+		slices.SortStableFunc(a.headers, func(x, y answerHeader) int { return strings.Compare(x.name, y.name) })
+		kept := a.headers[:0]
+		for i, hv := range a.headers {
+			if i+1 < len(a.headers) && a.headers[i+1].name == hv.name {
+				continue
+			}
+			kept = append(kept, hv)
+		}
+		a.headers = kept
 		for _, ex := range r.Examples {
 			a.examples = append(a.examples, example{name: ex.Name, body: ex.Value})
 		}

@@ -163,7 +163,7 @@ func bearerToken(header string) (string, credentialProblem) {
 		return "", credMissing
 	}
 	scheme, rest, _ := strings.Cut(header, " ")
-	if !strings.EqualFold(scheme, "Bearer") {
+	if scheme != "Bearer" && !strings.EqualFold(scheme, "Bearer") {
 		return "", credScheme
 	}
 	token := strings.TrimLeft(rest, " ")
@@ -180,13 +180,8 @@ func bearerToken(header string) (string, credentialProblem) {
 // / "~" / "+" / "/" ) *"=".
 func isB64Token(s string) bool {
 	i := 0
-	for i < len(s) {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/", c) >= 0 {
-			i++
-			continue
-		}
-		break
+	for i < len(s) && b64TokenByte[s[i]] {
+		i++
 	}
 	if i == 0 {
 		return false
@@ -199,12 +194,30 @@ func isB64Token(s string) bool {
 	return true
 }
 
+// b64TokenByte marks the bytes of a b64token before its padding: a table,
+// since every request's token is checked byte by byte.
+var b64TokenByte = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/", byte(c)) >= 0
+	}
+	return t
+}()
+
+// firstValue is h.Get(key) for a key already in canonical form: the same
+// value, without Get's canonicalisation of the key on every request.
+func firstValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 func (s *Server) satisfy(r *http.Request, alt requirement) (string, string, credentialProblem, error) {
 	var token, user string
 	for _, sch := range alt {
 		switch sch.kind {
 		case "bearer":
-			t, p := bearerToken(r.Header.Get("Authorization"))
+			t, p := bearerToken(firstValue(r.Header, "Authorization"))
 			if p != credOK {
 				return "", "", p, nil
 			}
@@ -220,7 +233,7 @@ func (s *Server) satisfy(r *http.Request, alt requirement) (string, string, cred
 			}
 			token, user = t, u
 		case "basic":
-			h := r.Header.Get("Authorization")
+			h := firstValue(r.Header, "Authorization")
 			if h == "" {
 				return "", "", credMissing, nil
 			}

@@ -38,7 +38,7 @@ func (c *choice) revokes() bool { return c.revoke }
 func (s *Server) choose(op *operation, r *http.Request, user string) (*choice, delivery, *halt) {
 	var d delivery
 	var p preferences
-	if prefer := r.Header.Values("Prefer"); len(prefer) > 0 {
+	if prefer := r.Header["Prefer"]; len(prefer) > 0 {
 		var err error
 		if p, err = parsePrefer(prefer); err != nil {
 			return nil, d, preferenceHalt(Problem{Title: "Malformed Prefer header", Detail: err.Error()})

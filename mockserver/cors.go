@@ -86,11 +86,11 @@ func (s *Server) applyCORS(w http.ResponseWriter, r *http.Request) bool {
 func (p corsPolicy) apply(w http.ResponseWriter, r *http.Request, expose []string) bool {
 	h := w.Header()
 	h["Vary"] = varyOrigin // the first header set: nothing to append to
-	origin := r.Header.Get("Origin")
+	origin := firstValue(r.Header, "Origin")
 	if origin == "" {
 		return false
 	}
-	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+	preflight := r.Method == http.MethodOptions && firstValue(r.Header, "Access-Control-Request-Method") != ""
 	if !p.allows(origin) {
 		if preflight {
 			decide(w, "cors.origin-refused")

@@ -35,8 +35,8 @@ func writeAnswer(w http.ResponseWriter, a *answer, ex example) {
 // writeHeaders writes a documented answer's status and headers.
 func writeHeaders(w http.ResponseWriter, a *answer, ex example) {
 	h := w.Header()
-	for k, v := range a.headers {
-		h.Set(k, v)
+	for _, hv := range a.headers {
+		h[hv.name] = hv.value
 	}
 	if a.contentTypeValue != nil {
 		h["Content-Type"] = a.contentTypeValue
