@@ -235,7 +235,7 @@ func TestHeadersTextAgreesWithAppendHeaders(t *testing.T) {
 		wg.Wait()
 		h := http.Header{"Vary": {"Origin"}, "Cache-Control": {"no-store"}}
 		first := cached.text(h)
-		_ = cached.text(h) // cached the second time
+		_ = cached.text(h)      // cached the second time
 		h["Vary"][0] = "Accept" // the same map and slice, another value
 		if got, want := cached.text(h), string(r.AppendHeaders(nil, h)); got != want || got == first {
 			t.Fatalf("%s after a value changed in place: %q, want %q (not %q)", cached.name, got, want, first)
