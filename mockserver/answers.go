@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -60,6 +61,11 @@ type example struct {
 	body []byte
 	// contentLength is len(body) rendered once, shared by every answer.
 	contentLength []string
+	// journalText is the journal's text of this example's answer headers
+	// when nothing but the mock's plain CORS header came before them
+	// (writeHeaders): the same text for every such answer, so it is
+	// formatted once (shared by every copy of the example).
+	journalText *atomic.Pointer[string]
 }
 
 func (a *answer) example(name string) (example, bool) {
@@ -173,6 +179,7 @@ func compileAnswers(responses []spec.Response, kin *openapi3.Operation) ([]*answ
 		}
 		for i := range a.examples {
 			a.examples[i].contentLength = []string{strconv.Itoa(len(a.examples[i].body))}
+			a.examples[i].journalText = new(atomic.Pointer[string])
 		}
 	}
 	return out, nil

@@ -26,6 +26,10 @@ type recorder struct {
 	operation string // for the journal: the operation routed to
 	user      string // the session's user, when known
 	scenario  string // the ID of the scenario that decided
+	// answerText, when set, holds the journal's text of the answer's
+	// headers, valid while they are answerFields in number (writeHeaders).
+	answerText   *atomic.Pointer[string]
+	answerFields int
 }
 
 func (w *recorder) WriteHeader(code int) {
@@ -42,6 +46,21 @@ func (w *recorder) Write(b []byte) (int, error) {
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += n
 	return n, err
+}
+
+// answerHeadersText is the journal's text of the answer's headers h: the
+// example's, formatted once, when writeHeaders saw the plain case and h
+// still has as many fields; else formatted (from the redactor's cache).
+func (w *recorder) answerHeadersText(red *journal.Redactor, h http.Header) string {
+	if w.answerText == nil || len(h) != w.answerFields {
+		return red.HeadersText(h)
+	}
+	if t := w.answerText.Load(); t != nil {
+		return *t
+	}
+	t := red.HeadersText(h)
+	w.answerText.Store(&t)
+	return t
 }
 
 // Unwrap lets http.ResponseController reach the connection.
@@ -161,7 +180,7 @@ func (s *Server) record(next http.Handler) http.Handler {
 			// A client's headers and the mock's answers repeat from request
 			// to request: their text comes from the redactor's caches.
 			headers := s.redactor.RequestHeadersText(r.Header)
-			answer := s.redactor.HeadersText(rw.Header())
+			answer := w.answerHeadersText(s.redactor, rw.Header())
 			// A journal that cannot record loses the entry: the answer is
 			// already given, and the store's health says it is down.
 			_ = s.journal.TryAdd(journal.Entry{Time: start, Method: r.Method, Path: r.URL.Path, Query: s.redactor.Query(r.URL.RawQuery),

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +193,75 @@ func TestJournalIsBoundedAndCanBeOff(t *testing.T) {
 	off.revoke("a")
 	if res := off.do(http.MethodGet, "/__mock/requests", nil, ""); res.status != 404 || !strings.Contains(string(res.body), "journal is off") {
 		t.Fatalf("journal off: %d %s, want the 404 problem saying so", res.status, res.body)
+	}
+}
+
+// TestJournalAnswerHeadersAreTheAnswers: the headers the journal records
+// for an answer are the headers the handler set, for every kind of answer,
+// each asked for again and again and in turns (an answer's text formatted
+// once must never stand for another's).
+func TestJournalAnswerHeadersAreTheAnswers(t *testing.T) {
+	m := newMock(t, mockserver.Options{Sessions: mockserver.SessionsOff})
+	bearer := http.Header{"Authorization": {"Bearer journal-answer-not-a-secret"}}
+	with := func(h http.Header, kv ...string) http.Header {
+		out := h.Clone()
+		for i := 0; i+1 < len(kv); i += 2 {
+			out[kv[i]] = []string{kv[i+1]}
+		}
+		return out
+	}
+	kinds := []struct {
+		name, method, path string
+		header             http.Header
+	}{
+		{"plain 200", http.MethodPost, revokeAll, bearer},
+		{"200 to a page", http.MethodPost, revokeAll, with(bearer, "Origin", "http://localhost:5173")},
+		{"401 without credentials", http.MethodPost, revokeAll, http.Header{}},
+		{"401 with a malformed token", http.MethodPost, revokeAll, http.Header{"Authorization": {"Bearer not a token"}}},
+		{"500 by Prefer", http.MethodPost, revokeAll, with(bearer, "Prefer", "code=500")},
+		{"preflight", http.MethodOptions, revokeAll, http.Header{"Origin": {"http://localhost:5173"}, "Access-Control-Request-Method": {"POST"}}},
+		{"405", http.MethodGet, revokeAll, bearer},
+		{"404", http.MethodPost, "/no/such/path", bearer},
+		{"500 by a scenario", http.MethodPost, revokeAll, bearer},
+	}
+	for round := range 3 {
+		for i, k := range kinds {
+			if k.name == "500 by a scenario" {
+				m.addScenario(`{"operation":"post__sessions_revoke-all","status":500,"times":1}`)
+			}
+			req := httptest.NewRequest(k.method, k.path, nil)
+			req.Header = k.header.Clone()
+			rec := httptest.NewRecorder()
+			m.srv.ServeHTTP(rec, req)
+			entries, _ := m.journal("?limit=1")
+			if len(entries) != 1 {
+				t.Fatalf("%s: %d journal entries", k.name, len(entries))
+			}
+			var want []string
+			for name, values := range rec.Header() {
+				for _, v := range values {
+					want = append(want, name+": "+v)
+				}
+			}
+			sort.Strings(want)
+			var got []string
+			for _, h := range entries[0].ResponseHeaders {
+				got = append(got, h.Name+": "+h.Value)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("round %d, %s (answered %d): the journal has the answer headers\n  %q\nthe handler set\n  %q", round, k.name, rec.Code, got, want)
+			}
+			// The plain 200 between every other kind: its text is the one
+			// formatted once, each time after another answer's.
+			if i%2 == 1 {
+				req := httptest.NewRequest(http.MethodPost, revokeAll, nil)
+				req.Header = bearer.Clone()
+				rec := httptest.NewRecorder()
+				m.srv.ServeHTTP(rec, req)
+				if e, _ := m.journal("?limit=1"); len(e) != 1 || e[0].responseHeader("Content-Length") != rec.Header().Get("Content-Length") || len(e[0].ResponseHeaders) != len(rec.Header()) {
+					t.Errorf("round %d, the plain 200 after %s: journal %v, answer %v", round, k.name, e, rec.Header())
+				}
+			}
+		}
 	}
 }
