@@ -23,7 +23,7 @@ export CONTRACT_BASE_URL CONTRACT_TOKEN_CMD CONTRACT_TOKEN_URL CONTRACT_TOKEN \
        CONTRACT_CLIENT_KEY CONTRACT_HEADERS CONTRACT_LABEL_FILTER CONTRACT_FOCUS \
        CONTRACT_SEED CONTRACT_STEPS CONTRACT_DURABILITY_WAIT CONTRACT_PROBE
 
-.PHONY: long release-check js-check js-types spec-diff screenshots mock test vet govet tidy staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools soak race dist npm image
+.PHONY: pgo long release-check js-check js-types spec-diff screenshots mock test vet govet tidy staticcheck lint unit unit-race unit-plain test-bins contract bench fuzz npm-tools soak race dist npm image
 
 ## mock: the mock server on 127.0.0.1:4010 (MOCK_FLAGS="--sessions issued" ...)
 mock:
@@ -215,6 +215,12 @@ long: test-bins
 ## .ci/run runs this
 release-check: test-bins
 	$(UNIT_ENV) $(GO) test -count=1 -timeout 20m ./tools/release
+
+## pgo: the CPU profile release builds of revoke-mock are optimised with
+## (mockserver/cmd/revoke-mock/revoke-mock.pgo; needs wrk): take it again
+## after a change to the request path
+pgo:
+	$(GO) run ./bench/cmd/pgo
 
 ## fuzz: explore every fuzz target for FUZZTIME (make test runs only their seeds)
 fuzz:

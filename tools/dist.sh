@@ -4,7 +4,9 @@
 # (default: linux, darwin and windows on amd64 and arm64), named
 # <command>-<os>-<arch>[.exe], into DIST_DIR (default dist/), with a
 # SHA256SUMS file. --version prints VERSION, the commit and the hash of the
-# embedded spec. Nothing is published: see docs/releasing.md.
+# embedded spec. revoke-mock is built with its profile-guided optimisation
+# profile (mockserver/cmd/revoke-mock/revoke-mock.pgo, made by make pgo).
+# Nothing is published: see docs/releasing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 die() { echo "dist: $*" >&2; exit 2; }
@@ -29,8 +31,10 @@ for platform in $platforms; do
   [ "$os" = windows ] && ext=.exe
   for cmd in mockserver/cmd/revoke-mock contract/cmd/revoke-contract; do
     name=$(basename "$cmd")-$os-$arch$ext
-    echo "dist: $name"
-    CGO_ENABLED=0 GOOS=$os GOARCH=$arch $go build -trimpath -ldflags "$ldflags" -o "$out/$name" "./$cmd"
+    pgo=off
+    [ -f "$cmd/$(basename "$cmd").pgo" ] && pgo=$cmd/$(basename "$cmd").pgo
+    echo "dist: $name (pgo: $pgo)"
+    CGO_ENABLED=0 GOOS=$os GOARCH=$arch $go build -trimpath -pgo="$pgo" -ldflags "$ldflags" -o "$out/$name" "./$cmd"
   done
 done
 (cd "$out" && sha256sum revoke-* > SHA256SUMS)

@@ -2,6 +2,7 @@ package release
 
 import (
 	"crypto/sha256"
+	"debug/buildinfo"
 	"debug/elf"
 	"encoding/hex"
 	"fmt"
@@ -115,6 +116,21 @@ func TestDistHostBinaries(t *testing.T) {
 		out, err := exec.Command(bin, "--version").Output()
 		if err != nil || !wantVersion.Match(out) {
 			t.Errorf("%s --version: %q, %v; want %s", name, out, err, wantVersion)
+		}
+		// revoke-mock is built with its PGO profile (what make bench
+		// measures), revoke-contract without one.
+		info, err := buildinfo.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pgo string
+		for _, st := range info.Settings {
+			if st.Key == "-pgo" {
+				pgo = st.Value
+			}
+		}
+		if want := name == "revoke-mock"; want != strings.HasSuffix(pgo, "revoke-mock.pgo") {
+			t.Errorf("%s was built with -pgo=%q; want the profile mockserver/cmd/revoke-mock/revoke-mock.pgo: %v", name, pgo, want)
 		}
 	}
 	base := startMock(t, hostBinary(dir, "revoke-mock"), "--sessions", "issued")

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flashback/revoke-contract/internal/modroot"
 )
 
 // wrkOutput is wrk 4.1's --latency output (a run against a server that
@@ -87,5 +91,45 @@ func TestRoundRatiosPairRounds(t *testing.T) {
 	}
 	if r.p99.median != 1 || r.p99.max != 1.2 || r.rps.String() != "0.90 (0.80-1.00)" {
 		t.Errorf("p99 ratios %+v, %s", r.p99, r.rps)
+	}
+}
+
+// TestCombineSlices: a round's rate is its requests over the time they
+// took (a slow slice weighs as long as it lasted), its percentiles the
+// median of the slices'.
+func TestCombineSlices(t *testing.T) {
+	c := combineSlices([]loadResult{
+		{rps: 1000, requests: 1000, p50: 1 * time.Millisecond, p99: 9 * time.Millisecond},
+		{rps: 3000, requests: 3000, p50: 2 * time.Millisecond, p99: 3 * time.Millisecond},
+		{rps: 2000, requests: 4000, p50: 5 * time.Millisecond, p99: 4 * time.Millisecond, non2xx: 2},
+	})
+	// 8000 requests in 1 s + 1 s + 2 s.
+	if c.rps != 2000 || c.requests != 8000 || c.non2xx != 2 || c.p50 != 2*time.Millisecond || c.p99 != 4*time.Millisecond {
+		t.Errorf("combined %+v", c)
+	}
+}
+
+// TestBuildsAsDistDoes: loadcompare measures revoke-mock built as make
+// dist builds it: the same profile, static, -trimpath, no symbol table.
+func TestBuildsAsDistDoes(t *testing.T) {
+	root, err := modroot.FromWorkingDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, mockProfile)); err != nil {
+		t.Fatalf("the profile loadcompare builds with: %v", err)
+	}
+	dist, err := os.ReadFile(filepath.Join(root, "tools", "dist.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// dist.sh names a command's profile after the command, in its folder.
+	for _, want := range []string{`"$cmd/$(basename "$cmd").pgo"`, `-pgo="$pgo"`, "CGO_ENABLED=0", "-trimpath", `ldflags="-s -w `} {
+		if !strings.Contains(string(dist), want) {
+			t.Errorf("tools/dist.sh no longer has %s: loadcompare's build (goBuild) must follow it", want)
+		}
+	}
+	if mockProfile != "mockserver/cmd/revoke-mock/revoke-mock.pgo" {
+		t.Errorf("mockProfile = %s, not where dist.sh looks", mockProfile)
 	}
 }

@@ -48,7 +48,7 @@ const loadAuthorization = "Bearer loadcompare-not-a-secret"
 
 type options struct {
 	duration, warmup time.Duration
-	rounds           int
+	rounds, slices   int
 	conns, threads   int
 	suiteRuns        int
 	keep             bool
@@ -59,12 +59,13 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 4*time.Second, "load per target and round")
 	flag.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load before each measurement (lets Prism's JIT warm up)")
 	flag.IntVar(&o.rounds, "rounds", 9, "interleaved rounds; each figure printed is the median over rounds")
+	flag.IntVar(&o.slices, "slices", 4, "a round's load of each target is this many slices of -duration/slices, the targets taking turns")
 	flag.IntVar(&o.conns, "conns", 50, "concurrent keep-alive connections")
 	flag.IntVar(&o.threads, "threads", 2, "wrk threads")
 	flag.IntVar(&o.suiteRuns, "suite-runs", 3, "runs of the contract suite for its cost (0: skip)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work folder (binaries, server logs)")
 	flag.Parse()
-	if flag.NArg() > 0 || o.duration < time.Second || o.rounds < 1 || o.conns < 1 || o.threads < 1 || o.threads > o.conns || o.suiteRuns < 0 || o.warmup < 0 {
+	if flag.NArg() > 0 || o.duration < time.Second || o.rounds < 1 || o.slices < 1 || o.duration/time.Duration(max(o.slices, 1)) < time.Second || o.conns < 1 || o.threads < 1 || o.threads > o.conns || o.suiteRuns < 0 || o.warmup < 0 {
 		fmt.Fprintln(os.Stderr, "loadcompare: want -duration >= 1s, -rounds >= 1, 1 <= -threads <= -conns, -suite-runs >= 0, -warmup >= 0 and no arguments")
 		flag.Usage()
 		os.Exit(2)
@@ -85,6 +86,11 @@ type target struct {
 	name string
 	argv func(port int) []string
 	env  []string
+	// alone: loaded by itself, after the others' slices, and stopped
+	// before the next round. Prism is: a Node process of 200 MiB that
+	// collects its garbage after its load would take CPU from whichever
+	// target came next.
+	alone bool
 }
 
 // measurement is one round of one target.
@@ -110,10 +116,10 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		defer os.RemoveAll(work)
 	}
 
-	fmt.Fprintf(out, "building revoke-mock and the bare baseline ...\n")
+	fmt.Fprintf(out, "building revoke-mock as make dist does (static, -trimpath, -pgo=%s) and the bare baselines alike without a profile ...\n", mockProfile)
 	mockBin, bareBin := filepath.Join(work, "revoke-mock"), filepath.Join(work, "bare")
-	for _, b := range [][2]string{{mockBin, "./mockserver/cmd/revoke-mock"}, {bareBin, "./bench/cmd/bare"}} {
-		if err := goBuild(ctx, root, b[0], b[1]); err != nil {
+	for _, b := range [][3]string{{mockBin, "./mockserver/cmd/revoke-mock", mockProfile}, {bareBin, "./bench/cmd/bare", "off"}} {
+		if err := goBuild(ctx, root, b[0], b[1], b[2]); err != nil {
 			return err
 		}
 	}
@@ -134,7 +140,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	prism, prismVersion, err := findPrism(ctx, root)
 	switch {
 	case err == nil:
-		targets = append(targets, target{name: "Prism " + prismVersion, argv: func(p int) []string {
+		targets = append(targets, target{name: "Prism " + prismVersion, alone: true, argv: func(p int) []string {
 			return []string{prism, "mock", "spec/openapi.yaml", "-h", "127.0.0.1", "-p", strconv.Itoa(p)}
 		}, env: append(os.Environ(), "SCARF_ANALYTICS=false", "NO_COLOR=1")})
 	case testenv.Required("prism"):
@@ -153,19 +159,19 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 
 	fmt.Fprintf(out, "machine: %s/%s, %d CPUs, %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel())
-	fmt.Fprintf(out, "load: %s, %v per target and round after %v of warm-up, %d interleaved rounds, POST %s\n\n",
-		gen.name(), o.duration, o.warmup, o.rounds, revokeAll)
+	fmt.Fprintf(out, "load: %s, %v per target and round in %d slices of %v (the Go servers take turns, slice by slice; Prism alone after them) after %v of warm-up, %d rounds, POST %s\n\n",
+		gen.name(), o.duration, o.slices, o.duration/time.Duration(o.slices), o.warmup, o.rounds, revokeAll)
 
 	results := make([][]measurement, len(targets))
 	for round := 1; round <= o.rounds; round++ {
-		for i, t := range targets {
-			m, err := measure(ctx, t, gen, work, round, o)
-			if err != nil {
-				return fmt.Errorf("round %d, %s: %w", round, t.name, err)
-			}
+		ms, err := measureRound(ctx, targets, gen, work, round, o)
+		if err != nil {
+			return fmt.Errorf("round %d: %w", round, err)
+		}
+		for i, m := range ms {
 			results[i] = append(results[i], m)
 			fmt.Fprintf(out, "round %d  %-16s %9.0f req/s  p50 %-9v p99 %-9v peak RSS %5.1f MiB  start-up %v\n",
-				round, t.name, m.load.rps, m.load.p50, m.load.p99, mib(m.peakRSS), m.startup.Round(100*time.Microsecond))
+				round, targets[i].name, m.load.rps, m.load.p50, m.load.p99, mib(m.peakRSS), m.startup.Round(100*time.Microsecond))
 		}
 	}
 
@@ -191,46 +197,128 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	return nil
 }
 
-// measure starts t fresh, times it to its first 200, warms it up, loads it
-// and reads its memory, then stops it.
-func measure(ctx context.Context, t target, gen loadGen, work string, round int, o options) (measurement, error) {
-	var m measurement
-	port, err := freePort()
-	if err != nil {
-		return m, err
-	}
-	argv := t.argv(port)
-	logPath := filepath.Join(work, fmt.Sprintf("%s.round%d.log", strings.Fields(t.name)[0], round))
-	root, err := modroot.FromWorkingDir()
-	if err != nil {
-		return m, err
-	}
-	spawned := time.Now()
-	s, err := spawn(t.name, root, logPath, port, argv, t.env)
-	if err != nil {
-		return m, err
-	}
-	defer s.stop()
-	if m.startup, err = s.waitReady(ctx, spawned, loadAuthorization, 60*time.Second); err != nil {
-		return m, err
-	}
-	if o.warmup > 0 {
-		if _, err := gen.run(ctx, s.url, o.warmup); err != nil {
-			return m, fmt.Errorf("warm-up: %w", err)
+// measureRound starts the Go targets fresh, times each to its first 200
+// and warms it up, then loads them in turns: o.slices slices of
+// o.duration/o.slices each, every target once per turn, the first target
+// of a turn moving on by one each time. What drifts on this machine over
+// seconds (another tenant's load, the clock's frequency) then weighs on
+// every target alike; a round of one target after the other compared
+// figures taken seconds apart. Each target's memory is read right after its
+// last slice. A target marked alone (Prism) is then started, loaded for
+// o.duration and stopped by itself.
+func measureRound(ctx context.Context, targets []target, gen loadGen, work string, round int, o options) ([]measurement, error) {
+	ms := make([]measurement, len(targets))
+	var sliced []int
+	for i, t := range targets {
+		if !t.alone {
+			sliced = append(sliced, i)
 		}
 	}
-	if m.load, err = gen.run(ctx, s.url, o.duration); err != nil {
-		return m, err
+	if err := measureSliced(ctx, targets, sliced, ms, gen, work, round, o); err != nil {
+		return nil, err
 	}
-	if problems := m.load.describeErrors(); problems != "" {
-		// A target that fails requests is not measured doing the work.
-		return m, fmt.Errorf("under load: %s; log:\n%s", problems, s.logTail())
+	for i, t := range targets {
+		if t.alone {
+			if err := measureSliced(ctx, targets, []int{i}, ms, gen, work, round, o); err != nil {
+				return nil, err
+			}
+		}
 	}
-	if m.peakRSS, err = s.peakRSS(); err != nil {
-		return m, err
+	return ms, nil
+}
+
+// measureSliced measures the targets of which, started together, in
+// turns of slices, into ms.
+func measureSliced(ctx context.Context, targets []target, which []int, ms []measurement, gen loadGen, work string, round int, o options) error {
+	root, err := modroot.FromWorkingDir()
+	if err != nil {
+		return err
 	}
-	m.afterRSS, err = s.groupStatus("VmRSS")
-	return m, err
+	servers := make([]*server, len(targets))
+	defer func() {
+		for _, s := range servers {
+			if s != nil {
+				s.stop()
+			}
+		}
+	}()
+	for _, i := range which {
+		t := targets[i]
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		logPath := filepath.Join(work, fmt.Sprintf("%s.round%d.log", strings.Fields(t.name)[0], round))
+		spawned := time.Now()
+		if servers[i], err = spawn(t.name, root, logPath, port, t.argv(port), t.env); err != nil {
+			return err
+		}
+		if ms[i].startup, err = servers[i].waitReady(ctx, spawned, loadAuthorization, 60*time.Second); err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+		if o.warmup > 0 {
+			if _, err := gen.run(ctx, servers[i].url, o.warmup); err != nil {
+				return fmt.Errorf("%s: warm-up: %w", t.name, err)
+			}
+		}
+	}
+	slices := o.slices
+	if len(which) == 1 {
+		slices = 1 // nothing to take turns with
+	}
+	slice := o.duration / time.Duration(slices)
+	loads := make([][]loadResult, len(targets))
+	for turn := range slices {
+		for k := range which {
+			i := which[(k+turn+round)%len(which)]
+			r, err := gen.run(ctx, servers[i].url, slice)
+			if err != nil {
+				return fmt.Errorf("%s: %w", targets[i].name, err)
+			}
+			if problems := r.describeErrors(); problems != "" {
+				// A target that fails requests is not measured doing the work.
+				return fmt.Errorf("%s under load: %s; log:\n%s", targets[i].name, problems, servers[i].logTail())
+			}
+			loads[i] = append(loads[i], r)
+			if turn == slices-1 {
+				if ms[i].afterRSS, err = servers[i].groupStatus("VmRSS"); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, i := range which {
+		ms[i].load = combineSlices(loads[i])
+		if ms[i].peakRSS, err = servers[i].peakRSS(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// combineSlices is one target's load over a round: the requests of every
+// slice over the time they took, and the median of the slices' latency
+// percentiles.
+func combineSlices(rs []loadResult) loadResult {
+	var c loadResult
+	var secs float64
+	var p50, p99 []float64
+	for _, r := range rs {
+		c.requests += r.requests
+		c.non2xx += r.non2xx
+		if r.rps > 0 {
+			secs += float64(r.requests) / r.rps
+		}
+		p50 = append(p50, float64(r.p50))
+		p99 = append(p99, float64(r.p99))
+	}
+	if secs > 0 {
+		c.rps = float64(c.requests) / secs
+	}
+	slices.Sort(p50)
+	slices.Sort(p99)
+	c.p50, c.p99 = time.Duration(median(p50)), time.Duration(median(p99))
+	return c
 }
 
 // ratios are the mock's figures over the bare server's, round by round:
@@ -484,8 +572,15 @@ func suiteRows(ctx context.Context, out io.Writer, root, bin, label string, env 
 	return suiteFigures{suite: time.Duration(suite * float64(time.Second)), wall: time.Duration(wall * float64(time.Second)), minted: minted}, nil
 }
 
-func goBuild(ctx context.Context, root, out, pkg string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+// mockProfile is the PGO profile tools/dist.sh builds revoke-mock with.
+const mockProfile = "mockserver/cmd/revoke-mock/revoke-mock.pgo"
+
+// goBuild builds pkg as tools/dist.sh builds a release binary for this
+// machine (static, -trimpath, no symbol table), with the PGO profile pgo
+// ("off": none): what is measured is what users run.
+func goBuild(ctx context.Context, root, out, pkg, pgo string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-pgo="+pgo, "-ldflags=-s -w", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)

@@ -58,8 +58,21 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	var endProfile func()
+	if startProfile != nil {
+		endProfile = startProfile()
+	}
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if endProfile != nil {
+		endProfile()
+	}
+	os.Exit(code)
 }
+
+// startProfile, when set, starts a CPU profile and returns what ends it.
+// Only a build for make pgo sets it (cpuprofile.go, -tags pgoprofile): the
+// profile release binaries are optimised with (revoke-mock.pgo).
+var startProfile func() (end func())
 
 // run is main without the process: it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
