@@ -9,10 +9,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/flashback/revoke-contract/mockserver/journal"
 	"github.com/flashback/revoke-contract/spec"
 )
 
@@ -65,7 +65,7 @@ type example struct {
 	// when nothing but the mock's plain CORS header came before them
 	// (writeHeaders): the same text for every such answer, so it is
 	// formatted once (shared by every copy of the example).
-	journalText *atomic.Pointer[string]
+	journalText *journal.TextMemo
 }
 
 func (a *answer) example(name string) (example, bool) {
@@ -179,7 +179,7 @@ func compileAnswers(responses []spec.Response, kin *openapi3.Operation) ([]*answ
 		}
 		for i := range a.examples {
 			a.examples[i].contentLength = []string{strconv.Itoa(len(a.examples[i].body))}
-			a.examples[i].journalText = new(atomic.Pointer[string])
+			a.examples[i].journalText = new(journal.TextMemo)
 		}
 	}
 	return out, nil

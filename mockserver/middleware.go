@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/flashback/revoke-contract/internal/wallclock"
 	"github.com/flashback/revoke-contract/mockserver/journal"
 	"github.com/flashback/revoke-contract/mockserver/reqlog"
 )
@@ -28,7 +28,7 @@ type recorder struct {
 	scenario  string // the ID of the scenario that decided
 	// answerText, when set, holds the journal's text of the answer's
 	// headers, valid while they are answerFields in number (writeHeaders).
-	answerText   *atomic.Pointer[string]
+	answerText   *journal.TextMemo
 	answerFields int
 }
 
@@ -55,12 +55,7 @@ func (w *recorder) answerHeadersText(red *journal.Redactor, h http.Header) strin
 	if w.answerText == nil || len(h) != w.answerFields {
 		return red.HeadersText(h)
 	}
-	if t := w.answerText.Load(); t != nil {
-		return *t
-	}
-	t := red.HeadersText(h)
-	w.answerText.Store(&t)
-	return t
+	return w.answerText.Get(func() string { return red.HeadersText(h) })
 }
 
 // Unwrap lets http.ResponseController reach the connection.
@@ -99,46 +94,7 @@ func noteScenario(w http.ResponseWriter, id string) {
 var recorders = sync.Pool{New: func() any { return new(recorder) }}
 
 // requestClock is when each request began, for the log and the journal.
-var requestClock wallClock
-
-// wallClock reads the time of day with one read of the monotonic clock
-// where time.Now reads the monotonic clock and the wall clock (each read
-// is some 30 ns on a virtual machine, and this runs for every request):
-// the time of day is a reading of both, taken at most a second before,
-// advanced by the monotonic time since. Between two readings the two
-// clocks advance together (NTP slews both); a step of the wall clock shows
-// from the next reading on, within a second.
-type wallClock struct {
-	base atomic.Pointer[time.Time]
-}
-
-// wallClockRefresh is how long a reading of both clocks is used;
-// wallClockSkew bounds the time between the two reads of one (time.Now
-// reads the wall clock first): a reading interrupted for longer between
-// them is taken again, so that no time of day derived from it is earlier
-// than the truth by more than this.
-const (
-	wallClockRefresh = time.Second
-	wallClockSkew    = time.Microsecond
-)
-
-func (c *wallClock) now() time.Time {
-	if b := c.base.Load(); b != nil {
-		if d := time.Since(*b); d >= 0 && d < wallClockRefresh {
-			return b.Add(d)
-		}
-	}
-	var t time.Time
-	for range 8 {
-		pre := time.Now()
-		t = time.Now()
-		if t.Sub(pre) <= wallClockSkew {
-			break
-		}
-	}
-	c.base.Store(&t)
-	return t
-}
+var requestClock wallclock.Clock
 
 // record wraps every request in a recorder and, at the end, writes one
 // line to the request log (the path only: a query string may carry a
@@ -152,7 +108,7 @@ func (s *Server) record(next http.Handler) http.Handler {
 		logging := (s.reqLog != nil || s.logger != nil) && !(r.Method == http.MethodGet && r.Header[DashboardHeader] != nil && hasControlPrefix(r.URL.Path))
 		journaling := s.journal != nil && !hasControlPrefix(r.URL.Path)
 		if logging || journaling {
-			start = requestClock.now()
+			start = requestClock.Now()
 		}
 		if s.scenarios.HasFaults() {
 			// Browsers resend a request whose reused connection is reset

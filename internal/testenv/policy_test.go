@@ -227,6 +227,7 @@ var notRaceTested = map[string]string{
 	"bench/cmd/bare":             "a benchmark baseline program",
 	"bench/cmd/loadcompare":      "a benchmark program",
 	"bench/cmd/soak":             "a benchmark program (make soak)",
+	"bench/cmd/pgo":              "a benchmark program (make pgo): one goroutine waits for the mock it profiles",
 	"contract":                   "rules run one at a time on Ginkgo's goroutines; the one rule that sends concurrently does it through contract/internal/wire, which is race-tested; the mutex only orders rule records against the report; the in-process mock's server goroutine serves mockserver, tested on its own; race-compiling libopenapi here would cost the budget ~40 s",
 }
 

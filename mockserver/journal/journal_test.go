@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -291,5 +292,37 @@ func TestHeadersTextAgreesWithAppendHeaders(t *testing.T) {
 	}
 	if kept == 0 {
 		t.Fatal("the set with credentials was never cached: the check above checked nothing")
+	}
+}
+
+// TestTextMemo: every caller gets the text formatted for the first, from
+// several goroutines at once, and it is formatted once when nobody races.
+func TestTextMemo(t *testing.T) {
+	var m TextMemo
+	var formatted atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				if got := m.Get(func() string { formatted.Add(1); return "Vary: Origin" }); got != "Vary: Origin" {
+					t.Errorf("Get = %q", got)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := formatted.Load(); n < 1 || n > 8 {
+		t.Errorf("formatted %d times by 8 goroutines", n)
+	}
+	var once TextMemo
+	calls := 0
+	for range 3 {
+		_ = once.Get(func() string { calls++; return "x" })
+	}
+	if calls != 1 {
+		t.Errorf("a memo without a race formatted %d times", calls)
 	}
 }

@@ -273,6 +273,24 @@ func (e *headersText) holds(r *Redactor, h http.Header) bool {
 	return true
 }
 
+// TextMemo holds a text formatted once, the first time it is asked for:
+// the journal's text of a header set the mock writes again and again.
+// The zero TextMemo is ready to use and safe for concurrent use.
+type TextMemo struct {
+	p atomic.Pointer[string]
+}
+
+// Get returns the text, formatting it with format the first time (two
+// first callers may both format it; they format the same text).
+func (m *TextMemo) Get(format func() string) string {
+	if t := m.p.Load(); t != nil {
+		return *t
+	}
+	t := format()
+	m.p.Store(&t)
+	return t
+}
+
 // isSecretHeader: a header whose values AppendHeaders replaces.
 func isSecretHeader(name string) bool {
 	return name == "Authorization" || name == "Proxy-Authorization" || secretName(name)
