@@ -160,6 +160,61 @@ func BenchmarkMockVsBare(b *testing.B) {
 	}
 }
 
+// headerOnlyWriter is the least a ResponseWriter does: a header map of its
+// own per request (as net/http makes one), the status and the bytes
+// counted. httptest.ResponseRecorder copies the headers at WriteHeader,
+// which costs as much as the mock's whole handler; this measures the
+// handler's own work.
+type headerOnlyWriter struct {
+	h      http.Header
+	status int
+	n      int
+}
+
+func (w *headerOnlyWriter) Header() http.Header         { return w.h }
+func (w *headerOnlyWriter) WriteHeader(code int)        { w.status = code }
+func (w *headerOnlyWriter) Write(b []byte) (int, error) { w.n += len(b); return len(b), nil }
+
+// BenchmarkHandler interleaves batches of the mock as revoke-mock serves
+// by default (the request log written through its buffered writer, the
+// journal on, sessions off) and of the bare handler, each through a
+// headerOnlyWriter, and reports both costs and their ratio: what the
+// mock's handler adds to a request, without the network or net/http.
+func BenchmarkHandler(b *testing.B) {
+	m := newMock(b, mockserver.Options{Sessions: mockserver.SessionsOff, RequestLog: discardRequestLog()})
+	bare := bareHandler(b)
+	r := newRequest("Authorization", benchAuthorization)
+	w := &headerOnlyWriter{}
+	serve := func(h http.Handler) {
+		w.h, w.status = make(http.Header), 0
+		h.ServeHTTP(w, r)
+		if w.status != http.StatusOK {
+			b.Fatalf("answered %d", w.status)
+		}
+	}
+	const batch = 64
+	var mockTime, bareTime time.Duration
+	var batches int
+	b.ReportAllocs()
+	for b.Loop() {
+		t0 := time.Now()
+		for range batch {
+			serve(m)
+		}
+		t1 := time.Now()
+		for range batch {
+			serve(bare)
+		}
+		bareTime += time.Since(t1)
+		mockTime += t1.Sub(t0)
+		batches++
+	}
+	n := float64(batches * batch)
+	b.ReportMetric(float64(mockTime.Nanoseconds())/n, "mock-ns/req")
+	b.ReportMetric(float64(bareTime.Nanoseconds())/n, "bare-ns/req")
+	b.ReportMetric(float64(mockTime)/float64(bareTime), "mock/bare")
+}
+
 // BenchmarkJournalOnVsOff interleaves batches of the mock's 200 with the
 // request journal on (the default, 1000 entries) and off, both with the
 // request log revoke-mock writes, and reports both costs and their ratio:
