@@ -37,6 +37,13 @@ const (
 // server may take some milliseconds to read a normal client's request.
 const PendingGrace = 50 * time.Millisecond
 
+// IdleGrace is the least time a keep-alive connection has been idle before
+// it may be closed to make room: one that has just answered is likely to
+// carry its client's next request at any moment, and a request that meets
+// the close fails (a browser sends it again; most other clients do not
+// resend a POST). A newcomer waits for one to pass its grace instead.
+const IdleGrace = 50 * time.Millisecond
+
 // sweepEvery is how often the deadlines under pressure are enforced.
 const sweepEvery = 100 * time.Millisecond
 
@@ -297,12 +304,12 @@ func (l *Listener) oldest(self *tracked) (doomed, pending, idle candidate) {
 // can be served, in this order: one being refused for a header over the
 // limit; a header overdue at this pressure; a connection idle for
 // PressureHeaderTimeout or more, the longest idle first; the oldest
-// unfinished header, given PendingGrace; the connection idle the longest.
-// A connection idle for a moment is likely to carry its client's next
-// request at any moment (closing it then fails that request, which the
-// client may not retry). Nil when every other connection is busy with a
-// request, or young: then retry says when the oldest header is no longer
-// young. l.mu is held.
+// unfinished header, given PendingGrace; the connection idle the longest,
+// given IdleGrace. A connection idle for a moment is likely to carry its
+// client's next request at any moment (closing it then fails that request,
+// which the client may not retry). Nil when every other connection is busy
+// with a request, or young: then retry says when the oldest header or the
+// longest idle connection is no longer young. l.mu is held.
 func (l *Listener) victim(self *tracked) (v *tracked, retry time.Duration) {
 	for {
 		doomed, pending, idling := l.oldest(self)
@@ -323,12 +330,21 @@ func (l *Listener) victim(self *tracked) (v *tracked, retry time.Duration) {
 			v, ok = idle, l.evict(idle, stIdle, &l.stats.EvictedIdle)
 		case oldest != nil && time.Duration(now-pendingAt) >= PendingGrace:
 			v, ok = oldest, l.evict(oldest, stPending, &l.stats.EvictedHeader)
-		case idle != nil:
+		case idle != nil && time.Duration(now-idleAt) >= IdleGrace:
 			v, ok = idle, l.evict(idle, stIdle, &l.stats.EvictedIdle)
-		case oldest != nil:
-			return nil, PendingGrace - time.Duration(now-pendingAt)
 		default:
-			return nil, 0
+			// Every other connection is busy, or young: wait until the
+			// first of them is no longer young (or a slot is freed).
+			retry = 0
+			if oldest != nil {
+				retry = PendingGrace - time.Duration(now-pendingAt)
+			}
+			if idle != nil {
+				if r := IdleGrace - time.Duration(now-idleAt); retry == 0 || r < retry {
+					retry = r
+				}
+			}
+			return nil, retry
 		}
 		if ok {
 			return v, 0

@@ -160,15 +160,48 @@ func newClientGet(s *server) error {
 	return nil
 }
 
-// TestAdmitAtCapClosesLongestIdle: cap 8, 8 idle keep-alive connections;
-// a new client gets its answer and exactly one idle connection, the one
-// idle the longest, was closed; the other seven still answer.
+// TestAdmitAtCapClosesLongestIdle: cap 8, 8 idle keep-alive connections
+// (past IdleGrace); a new client gets its answer and exactly one idle
+// connection, the one idle the longest, was closed; the other seven still
+// answer.
 func TestAdmitAtCapClosesLongestIdle(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, 8, nil)
 	conns := idleConns(t, s, 8)
+	s.clock.advance(IdleGrace)
 	newClientGets(t, s)
 	if st := s.l.Stats(); st.EvictedIdle != 1 || st.EvictedHeader != 0 || st.Waited != 0 {
+		t.Errorf("want exactly one idle connection closed, got %+v", st)
+	}
+	if !conns[0].closedByServer() {
+		t.Error("the connection idle the longest is still open")
+	}
+	for i, c := range conns[1:] {
+		if err := c.get("/"); err != nil {
+			t.Errorf("idle connection %d was closed too: %v", i+1, err)
+		}
+	}
+}
+
+// TestAdmitAtCapSparesAConnectionJustUsed: cap 8, 8 keep-alive connections
+// that have just answered: a new client waits rather than close one of
+// them (its client may be sending its next request), and once the longest
+// idle has been idle for IdleGrace that one is closed for it.
+func TestAdmitAtCapSparesAConnectionJustUsed(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, 8, nil)
+	conns := idleConns(t, s, 8)
+	done := make(chan error, 1)
+	go func() { done <- newClientGet(s) }()
+	s.waitFor(t, "the new client waiting", func(st Stats) bool { return st.Waited == 1 })
+	if st := s.l.Stats(); st.EvictedIdle != 0 || st.Idle != 8 {
+		t.Fatalf("a connection idle for less than IdleGrace was closed: %+v", st)
+	}
+	s.clock.advance(IdleGrace)
+	if err := <-done; err != nil {
+		t.Fatalf("the new client: %v", err)
+	}
+	if st := s.l.Stats(); st.EvictedIdle != 1 || st.EvictedHeader != 0 {
 		t.Errorf("want exactly one idle connection closed, got %+v", st)
 	}
 	if !conns[0].closedByServer() {
@@ -255,7 +288,8 @@ func TestAdmitAtCapOrder(t *testing.T) {
 
 // TestRequestInProgressNeverCut: cap 1 and a request in progress; a new
 // client waits, the request gets its whole answer, then the new client
-// gets its own (its connection, now idle, is closed to admit the new one).
+// gets its own (its connection, idle for IdleGrace, is closed to admit the
+// new one).
 func TestRequestInProgressNeverCut(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, 1, nil)
@@ -270,6 +304,8 @@ func TestRequestInProgressNeverCut(t *testing.T) {
 	if err := <-answered; err != nil {
 		t.Fatalf("the request in progress was cut: %v", err)
 	}
+	s.waitFor(t, "the finished connection idle", func(st Stats) bool { return st.Idle == 1 })
+	s.clock.advance(IdleGrace)
 	if err := <-newDone; err != nil {
 		t.Fatalf("the new client: %v", err)
 	}
