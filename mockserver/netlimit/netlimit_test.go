@@ -160,6 +160,20 @@ func newClientGet(s *server) error {
 	return nil
 }
 
+// onlyLongestIdleClosed checks that of conns, idle in that order, the
+// first was closed by the server and the others still answer.
+func onlyLongestIdleClosed(t *testing.T, conns []*rawConn) {
+	t.Helper()
+	if !conns[0].closedByServer() {
+		t.Error("the connection idle the longest is still open")
+	}
+	for i, c := range conns[1:] {
+		if err := c.get("/"); err != nil {
+			t.Errorf("idle connection %d was closed too: %v", i+1, err)
+		}
+	}
+}
+
 // TestAdmitAtCapClosesLongestIdle: cap 8, 8 idle keep-alive connections
 // (past IdleGrace); a new client gets its answer and exactly one idle
 // connection, the one idle the longest, was closed; the other seven still
@@ -173,14 +187,7 @@ func TestAdmitAtCapClosesLongestIdle(t *testing.T) {
 	if st := s.l.Stats(); st.EvictedIdle != 1 || st.EvictedHeader != 0 || st.Waited != 0 {
 		t.Errorf("want exactly one idle connection closed, got %+v", st)
 	}
-	if !conns[0].closedByServer() {
-		t.Error("the connection idle the longest is still open")
-	}
-	for i, c := range conns[1:] {
-		if err := c.get("/"); err != nil {
-			t.Errorf("idle connection %d was closed too: %v", i+1, err)
-		}
-	}
+	onlyLongestIdleClosed(t, conns)
 }
 
 // TestAdmitAtCapSparesAConnectionJustUsed: cap 8, 8 keep-alive connections
@@ -204,14 +211,7 @@ func TestAdmitAtCapSparesAConnectionJustUsed(t *testing.T) {
 	if st := s.l.Stats(); st.EvictedIdle != 1 || st.EvictedHeader != 0 {
 		t.Errorf("want exactly one idle connection closed, got %+v", st)
 	}
-	if !conns[0].closedByServer() {
-		t.Error("the connection idle the longest is still open")
-	}
-	for i, c := range conns[1:] {
-		if err := c.get("/"); err != nil {
-			t.Errorf("idle connection %d was closed too: %v", i+1, err)
-		}
-	}
+	onlyLongestIdleClosed(t, conns)
 }
 
 // TestAdmitAtCapClosesSlowHeaderFirst: cap 8, 7 idle keep-alive

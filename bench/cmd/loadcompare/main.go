@@ -33,6 +33,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/flashback/revoke-contract/internal/loopback"
 	"github.com/flashback/revoke-contract/internal/modroot"
 	"github.com/flashback/revoke-contract/internal/shell"
 	"github.com/flashback/revoke-contract/internal/testenv"
@@ -244,7 +245,7 @@ func measureSliced(ctx context.Context, targets []target, which []int, ms []meas
 	}()
 	for _, i := range which {
 		t := targets[i]
-		port, err := freePort()
+		port, err := loopback.FreePort()
 		if err != nil {
 			return err
 		}
@@ -453,7 +454,7 @@ func suiteCost(ctx context.Context, out io.Writer, root, work, mockBin string, r
 		return err
 	}
 
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -35,6 +34,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/flashback/revoke-contract/internal/loopback"
 	"github.com/flashback/revoke-contract/internal/modroot"
 	"github.com/flashback/revoke-contract/spec/endpoint"
 )
@@ -158,7 +158,7 @@ func run(ctx context.Context, out string, seconds int) error {
 // profileRun starts the mock with args and a CPU profile, runs each load
 // for its share of seconds, and stops the mock (which writes the profile).
 func profileRun(ctx context.Context, bin, wrk, dir, profile string, args []string, loads []load, seconds int) error {
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return err
 	}
@@ -245,13 +245,4 @@ func goCmd(ctx context.Context, dir string, args ...string) error {
 		return fmt.Errorf("go %v: %v\n%s", args[0], err, b)
 	}
 	return nil
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

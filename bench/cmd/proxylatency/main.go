@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +24,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/flashback/revoke-contract/internal/loopback"
 	"github.com/flashback/revoke-contract/internal/modroot"
 )
 
@@ -66,7 +66,7 @@ func run(n, warmup int, out io.Writer) error {
 		}
 	}()
 	start := func(name string, argv ...string) (string, error) {
-		port, err := freePort()
+		port, err := loopback.FreePort()
 		if err != nil {
 			return "", err
 		}
@@ -170,15 +170,6 @@ func pct(sorted []time.Duration, p float64) time.Duration {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
 
 func waitUp(base string, limit time.Duration) error {
 	c := &http.Client{Timeout: 2 * time.Second}

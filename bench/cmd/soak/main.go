@@ -15,7 +15,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,6 +25,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/flashback/revoke-contract/internal/loopback"
 )
 
 func main() {
@@ -78,7 +79,7 @@ func main() {
 
 // startMock runs the mock binary with args on a free port.
 func startMock(ctx context.Context, bin string, args ...string) (base string, pid int, stop func(), err error) {
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return "", 0, nil, err
 	}
@@ -311,15 +312,6 @@ func waitReady(ctx context.Context, base string) error {
 		}
 	}
 	return errors.New("the mock did not answer /__mock/health within 10 s")
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
