@@ -130,7 +130,7 @@ func NewLogger(w io.Writer, format Format) *Logger {
 func (lg *Logger) Log(l Line) {
 	bp := lg.bufs.Get().(*[]byte)
 	b := l.appendTime((*bp)[:0], lg.format)
-	b = lg.heads.append(b, partKey{l.Method, l.Path, l.Status}, func(b []byte) []byte { return l.appendHead(b, lg.format) })
+	b = lg.heads.append(b, partKey{s: l.Method, s2: l.Path, n: l.Status}, func(b []byte) []byte { return l.appendHead(b, lg.format) })
 	b = l.appendDuration(b, lg.format)
 	b = lg.tails.append(b, partKey{s: l.Decision, n: l.Bytes}, func(b []byte) []byte { return l.appendTail(b, lg.format) })
 	_, _ = lg.w.Write(b)
@@ -226,11 +226,10 @@ func appendText(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		class |= textByte[s[i]]
 	}
-	switch {
-	case s == "" || class > 1:
-	case class == 0:
+	if s != "" && class == 0 {
 		return append(b, s...)
-	default: // a space or '=': quoted as they are
+	}
+	if s != "" && class == 1 { // a space or '=': quoted as they are
 		b = append(b, '"')
 		b = append(b, s...)
 		return append(b, '"')

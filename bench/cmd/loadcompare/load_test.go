@@ -129,7 +129,8 @@ func TestBuildsAsDistDoes(t *testing.T) {
 			t.Errorf("tools/dist.sh no longer has %s: loadcompare's build (goBuild) must follow it", want)
 		}
 	}
-	if mockProfile != "mockserver/cmd/revoke-mock/revoke-mock.pgo" {
-		t.Errorf("mockProfile = %s, not where dist.sh looks", mockProfile)
+	cmd := "mockserver/cmd/revoke-mock"
+	if want := cmd + "/" + filepath.Base(cmd) + ".pgo"; mockProfile != want {
+		t.Errorf("mockProfile = %s, but dist.sh builds %s with %s", mockProfile, cmd, want)
 	}
 }

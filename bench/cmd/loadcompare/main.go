@@ -66,8 +66,8 @@ func main() {
 	flag.IntVar(&o.suiteRuns, "suite-runs", 3, "runs of the contract suite for its cost (0: skip)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work folder (binaries, server logs)")
 	flag.Parse()
-	if flag.NArg() > 0 || o.duration < time.Second || o.rounds < 1 || o.slices < 1 || o.duration/time.Duration(max(o.slices, 1)) < time.Second || o.conns < 1 || o.threads < 1 || o.threads > o.conns || o.suiteRuns < 0 || o.warmup < 0 {
-		fmt.Fprintln(os.Stderr, "loadcompare: want -duration >= 1s, -rounds >= 1, 1 <= -threads <= -conns, -suite-runs >= 0, -warmup >= 0 and no arguments")
+	if flag.NArg() > 0 || o.duration < time.Second || o.rounds < 1 || o.slices < 1 || o.duration/time.Duration(o.slices) < time.Second || o.conns < 1 || o.threads < 1 || o.threads > o.conns || o.suiteRuns < 0 || o.warmup < 0 {
+		fmt.Fprintln(os.Stderr, "loadcompare: want -duration >= 1s, -rounds >= 1, -slices >= 1 with -duration/-slices >= 1s, 1 <= -threads <= -conns, -suite-runs >= 0, -warmup >= 0 and no arguments")
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -263,13 +263,13 @@ func measureSliced(ctx context.Context, targets []target, which []int, ms []meas
 			}
 		}
 	}
-	slices := o.slices
+	turns := o.slices
 	if len(which) == 1 {
-		slices = 1 // nothing to take turns with
+		turns = 1 // nothing to take turns with
 	}
-	slice := o.duration / time.Duration(slices)
+	slice := o.duration / time.Duration(turns)
 	loads := make([][]loadResult, len(targets))
-	for turn := range slices {
+	for turn := range turns {
 		for k := range which {
 			i := which[(k+turn+round)%len(which)]
 			r, err := gen.run(ctx, servers[i].url, slice)
@@ -281,7 +281,7 @@ func measureSliced(ctx context.Context, targets []target, which []int, ms []meas
 				return fmt.Errorf("%s under load: %s; log:\n%s", targets[i].name, problems, servers[i].logTail())
 			}
 			loads[i] = append(loads[i], r)
-			if turn == slices-1 {
+			if turn == turns-1 {
 				if ms[i].afterRSS, err = servers[i].groupStatus("VmRSS"); err != nil {
 					return err
 				}
